@@ -32,7 +32,9 @@ class MediaItem(models.Model):
         GENERATED = "generated", "Generated"
         EXPORT = "export", "Export"
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media_items")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media_items"
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     title = models.CharField(max_length=200)
     file = models.FileField(upload_to=media_upload_to, max_length=300)

@@ -24,9 +24,7 @@ if DJANGO_ENV == "production":
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set in the environment when DEBUG is false."
-        )
+        raise ImproperlyConfigured("SECRET_KEY must be set in the environment when DEBUG is false.")
     SECRET_KEY = "dev-insecure-key-only-for-debug-mode"  # noqa: S105 - never used in production
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -86,9 +84,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cutroom.sqlite3'}"
-    )
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cutroom.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Workers and daphne share the file; wait for locks instead of failing at once.
@@ -208,9 +204,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    STORAGES["staticfiles"]["BACKEND"] = (
-        "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    )
+    STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -262,3 +256,11 @@ if SENTRY_DSN:
 
     sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0)
 LOGIN_URL_PATH = "/accounts/login/"
+
+# Test databases: one per CUTROOM_TEST_SLOT so parallel test runs (and the Celery worker
+# subprocess that integration tests start) never share a database file or name.
+TEST_SLOT = env.str("CUTROOM_TEST_SLOT", default="")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test{TEST_SLOT}.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_cutroom{TEST_SLOT}"}
