@@ -1,0 +1,214 @@
+"""Timelines, tracks, clips, the per-timeline edit history, and exports.
+
+Time is stored as float seconds everywhere (like MediaItem.duration_s), and every service
+rounds a time to the millisecond (`editor.services.common.ms`) before storing it, so the
+overlap rule compares exact, reproducible values. Seconds on the timeline are `start_s`;
+`in_s`/`out_s` are positions in the SOURCE media; a clip lasts `out_s - in_s` on the
+timeline (no speed changes).
+
+Track order: `order` is the display position from top to bottom. Video tracks are shown
+above audio tracks; among video tracks the one shown higher is composited ON TOP of the
+ones below it (what you see in the track list is the layer stack).
+
+Audio of a video: a video clip itself never contributes sound to the export. When a video
+with audio is added, the services also place an audio clip (same media item, same times)
+on an audio track and link the two through `link_group`; deleting or muting that audio
+clip is how the user silences the video.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Timeline(models.Model):
+    class Preset(models.TextChoices):
+        LANDSCAPE_1080 = "1920x1080", "1920×1080 (16:9)"
+        PORTRAIT_1080 = "1080x1920", "1080×1920 (9:16)"
+        SQUARE_1080 = "1080x1080", "1080×1080 (1:1)"
+        LANDSCAPE_720 = "1280x720", "1280×720 (16:9)"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="timelines"
+    )
+    name = models.CharField(max_length=120)
+    width = models.PositiveIntegerField(default=1920)
+    height = models.PositiveIntegerField(default=1080)
+    fps = models.FloatField(default=30.0)
+    # Bumped by every recorded edit (and undo/redo) so a tab can tell a stale view.
+    revision = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="timeline_owner_recent")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def dom_id(self) -> str:
+        return f"timeline-{self.pk}"
+
+    @property
+    def preset(self) -> str:
+        """The preset key matching the size, or "" for a custom size."""
+        key = f"{self.width}x{self.height}"
+        return key if key in self.Preset.values else ""
+
+
+class Track(models.Model):
+    class Kind(models.TextChoices):
+        VIDEO = "video", "Video"
+        AUDIO = "audio", "Audio"
+
+    timeline = models.ForeignKey(Timeline, on_delete=models.CASCADE, related_name="tracks")
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    order = models.PositiveIntegerField(default=0)
+    muted = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False)
+    locked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["timeline", "order", "id"]
+        indexes = [models.Index(fields=["timeline", "order"], name="track_timeline_order")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} track {self.order} of timeline {self.timeline_id}"
+
+    @property
+    def dom_id(self) -> str:
+        return f"track-{self.pk}"
+
+
+class Clip(models.Model):
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="clips")
+    # PROTECT: deleting a media item that a timeline uses must be an explicit decision
+    # (the media panel's confirmation lists the timelines through `media_item.clips`).
+    media_item = models.ForeignKey(
+        "media_library.MediaItem", on_delete=models.PROTECT, related_name="clips"
+    )
+    start_s = models.FloatField(help_text="Position on the timeline, seconds.")
+    in_s = models.FloatField(help_text="In point in the source, seconds.")
+    out_s = models.FloatField(help_text="Out point in the source, seconds (exclusive).")
+    volume = models.FloatField(default=1.0, help_text="Linear gain, 0..2 (audio clips).")
+    # Clips sharing a group move, trim, split and delete together (video + its audio).
+    link_group = models.UUIDField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["track", "start_s", "id"]
+        indexes = [models.Index(fields=["track", "start_s"], name="clip_track_start")]
+
+    def __str__(self) -> str:
+        return f"clip {self.pk} on track {self.track_id} @ {self.start_s}s"
+
+    @property
+    def dom_id(self) -> str:
+        return f"clip-{self.pk}"
+
+    @property
+    def duration_s(self) -> float:
+        return round(self.out_s - self.in_s, 3)
+
+    @property
+    def end_s(self) -> float:
+        return round(self.start_s + self.out_s - self.in_s, 3)
+
+
+class EditOperation(models.Model):
+    """One undoable edit: snapshots of every track/clip it touched, before and after.
+
+    A snapshot is {"tracks": {id: fields | null}, "clips": {id: fields | null}} where null
+    means "did not exist". Undo applies `before`, redo applies `after`. The history is a
+    line: a new edit drops every undone operation after it (no branches)."""
+
+    timeline = models.ForeignKey(Timeline, on_delete=models.CASCADE, related_name="operations")
+    seq = models.PositiveIntegerField()
+    label = models.CharField(max_length=60)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    undone = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["timeline", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["timeline", "seq"], name="editop_timeline_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.label}{' (undone)' if self.undone else ''}"
+
+
+class Export(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    LIVE_STATES = (Status.QUEUED, Status.RUNNING)
+
+    class Preset(models.TextChoices):
+        P1080 = "1080p", "1080p"
+        P720 = "720p", "720p"
+        P480 = "480p", "480p"
+        TIMELINE = "timeline", "Timeline size"
+
+    # SET_NULL: deleting a timeline keeps its past exports' records (the spec is frozen).
+    timeline = models.ForeignKey(
+        Timeline, on_delete=models.SET_NULL, null=True, blank=True, related_name="exports"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    preset = models.CharField(max_length=10, choices=Preset.choices, default=Preset.P1080)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    fps = models.FloatField()
+    file_name = models.CharField(max_length=120)
+    # The timeline as it was when Export was pressed: later edits don't change a render.
+    spec = models.JSONField(default=dict, blank=True)
+    duration_s = models.FloatField(default=0)
+    progress = models.FloatField(default=0, help_text="0..1")
+    eta_s = models.FloatField(null=True, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    result = models.ForeignKey(
+        "media_library.MediaItem",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="exports",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="export_owner_recent"),
+            models.Index(fields=["status"], name="export_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} {self.file_name} ({self.status})"
+
+    @property
+    def dom_id(self) -> str:
+        return f"export-{self.pk}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE_STATES
+
+    @property
+    def progress_pct(self) -> int:
+        return int(round(max(0.0, min(1.0, self.progress)) * 100))
