@@ -1,0 +1,269 @@
+"""Probe, poster, filmstrip and waveform: pure functions over a file path (PyAV, Pillow).
+
+One decoding pass serves both the filmstrip and the poster: the filmstrip frames are
+the poster candidates, so a clip is decoded once, not once per thumbnail.
+"""
+
+from __future__ import annotations
+
+import io
+from array import array
+from dataclasses import dataclass, field
+
+import av
+from PIL import Image, ImageDraw, ImageStat
+
+from .sniffing import AV_OPEN_OPTIONS, _primary_streams
+
+POSTER_BOX = (640, 360)
+TILE_HEIGHT = 90
+FILMSTRIP_FRAMES = 10
+WAVEFORM_SIZE = (800, 120)
+# Targets closer than this are reached by decoding forward instead of seeking: with long
+# GOPs a seek lands on the same keyframe and would decode the same frames again.
+SEQUENTIAL_WINDOW_S = 3.0
+
+
+# Decoder names PyAV reports -> the codec's everyday name.
+CODEC_NAMES = {"mp3float": "mp3", "libdav1d": "av1", "libopus": "opus", "libvpx-vp9": "vp9"}
+
+
+def _codec_name(cc) -> str:
+    name = cc.name or ""
+    return CODEC_NAMES.get(name, name)
+
+
+@dataclass
+class Probe:
+    kind: str
+    duration_s: float | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    video_codec: str = ""
+    audio_codec: str = ""
+    has_audio: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Thumbnails:
+    poster_jpeg: bytes | None = None
+    filmstrip_jpeg: bytes | None = None
+    filmstrip_frames: int = 0
+    waveform_png: bytes | None = None
+
+
+def probe(path: str) -> Probe:
+    """Facts about a media file. Images via Pillow, everything else via PyAV."""
+    image = _probe_image(path)
+    if image is not None:
+        return image
+    with av.open(path, options=AV_OPEN_OPTIONS) as container:
+        return _probe_av(container)
+
+
+def _probe_image(path: str) -> Probe | None:
+    try:
+        im = Image.open(path)
+    except (OSError, ValueError, SyntaxError):
+        return None
+    with im:
+        extra = {"format": im.format, "mode": im.mode}
+        frames = getattr(im, "n_frames", 1)
+        if frames > 1:
+            extra["frames"] = frames
+        return Probe(kind="image", width=im.width, height=im.height, extra=extra)
+
+
+def _probe_av(container) -> Probe:
+    video, audio = _primary_streams(container)
+    duration = container.duration / av.time_base if container.duration else None
+    extra = {"format": container.format.name}
+    if container.bit_rate:
+        extra["bit_rate"] = container.bit_rate
+    result = Probe(kind="video" if video else "audio", duration_s=duration, extra=extra)
+    if video:
+        vs = video[0]
+        cc = vs.codec_context
+        result.width, result.height = cc.width or None, cc.height or None
+        rate = vs.average_rate or vs.guessed_rate or vs.base_rate
+        result.fps = round(float(rate), 3) if rate else None
+        result.video_codec = _codec_name(cc)
+        if cc.pix_fmt:
+            extra["pixel_format"] = cc.pix_fmt
+        if vs.frames:
+            extra["frames"] = vs.frames
+    if audio:
+        au = audio[0]
+        result.has_audio = True
+        result.audio_codec = _codec_name(au.codec_context)
+        extra["sample_rate"] = au.codec_context.sample_rate
+        extra["channels"] = au.codec_context.channels
+    return result
+
+
+def frame_score(image: Image.Image) -> float:
+    """How good a frame is as a poster: detail (luma standard deviation) weighted by a
+    sane exposure. A black, white or flat frame scores near zero."""
+    small = image.convert("L").resize((64, 36))
+    stat = ImageStat.Stat(small)
+    mean, std = stat.mean[0], stat.stddev[0]
+    exposure = 1.0 - abs(mean - 128.0) / 128.0
+    return std * (0.25 + 0.75 * exposure)
+
+
+def _fit(width: int, height: int, box: tuple[int, int]) -> tuple[int, int]:
+    scale = min(box[0] / width, box[1] / height, 1.0)
+    # Even sizes keep swscale on its fast paths.
+    return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
+
+
+def _jpeg(image: Image.Image, quality: int = 82) -> bytes:
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=quality, optimize=False)
+    return buf.getvalue()
+
+
+def sample_times(duration: float | None, count: int) -> list[float]:
+    """Centres of `count` equal slices of the clip."""
+    if not duration or duration <= 0:
+        return [0.0]
+    return [duration * (i + 0.5) / count for i in range(count)]
+
+
+def video_frames_at(path: str, times: list[float], *, box: tuple[int, int]) -> list[Image.Image]:
+    """One RGB image (fitted into `box`) per target time, in order; fewer if the clip
+    ends early. Seeks only when the next target is far ahead."""
+    images: list[Image.Image] = []
+    with av.open(path, options=AV_OPEN_OPTIONS) as container:
+        video, _audio = _primary_streams(container)
+        if not video:
+            return images
+        stream = video[0]
+        stream.thread_type = "AUTO"
+        # Frames nothing refers to (most B-frames) are skipped: a thumbnail does not need
+        # the exact frame, and decoding them is most of the cost.
+        stream.codec_context.skip_frame = "NONREF"
+        tb = stream.time_base
+        start = stream.start_time or 0
+        rate = stream.average_rate or stream.guessed_rate
+        half_frame = 0.5 / float(rate) if rate else 0.02
+        size = None
+        position = float("-inf")
+        frames = None
+        last = used = None
+        for target in times:
+            if frames is None or target - position > SEQUENTIAL_WINDOW_S:
+                container.seek(start + int(target / tb), stream=stream, backward=True)
+                frames = container.decode(stream)
+            picked = None
+            for frame in frames:
+                position = float((frame.pts - start) * tb) if frame.pts is not None else position
+                last = frame
+                if position >= target - half_frame:
+                    picked = frame
+                    break
+            if picked is None:
+                # The clip ended before the target (declared duration a bit long): use
+                # its last frame once, then stop.
+                if last is None or last is used:
+                    break
+                picked = last
+            used = picked
+            if size is None:
+                size = _fit(picked.width, picked.height, box)
+            images.append(picked.to_image(width=size[0], height=size[1]))
+    return images
+
+
+def video_thumbnails(
+    path: str, duration: float | None, *, frames: int = FILMSTRIP_FRAMES
+) -> Thumbnails:
+    images = video_frames_at(path, sample_times(duration, frames), box=POSTER_BOX)
+    if not images:
+        return Thumbnails()
+    best = max(images, key=frame_score)
+    return Thumbnails(
+        poster_jpeg=_jpeg(best),
+        filmstrip_jpeg=_jpeg(filmstrip(images), quality=75),
+        filmstrip_frames=len(images),
+    )
+
+
+def filmstrip(images: list[Image.Image], *, tile_height: int = TILE_HEIGHT) -> Image.Image:
+    """Frames side by side in one horizontal sprite, each `tile_height` tall. Hover-scrub
+    shows tile i with `background-size: N*100% 100%; background-position-x: i/(N-1)`."""
+    w0, h0 = images[0].size
+    tile_w = max(2, round(w0 * tile_height / h0))
+    sprite = Image.new("RGB", (tile_w * len(images), tile_height))
+    for i, im in enumerate(images):
+        sprite.paste(im.resize((tile_w, tile_height), Image.Resampling.BILINEAR), (i * tile_w, 0))
+    return sprite
+
+
+def image_poster(path: str) -> Thumbnails:
+    with Image.open(path) as im:
+        im.seek(0)
+        im.draft("RGB", POSTER_BOX)  # JPEG: decode at a reduced scale, much faster
+        poster = im.convert("RGBA") if im.mode in ("P", "LA", "PA") else im.copy()
+    poster.thumbnail(POSTER_BOX)
+    if poster.mode in ("RGBA", "LA"):
+        # Transparent images on the panel's dark background, not on black.
+        bg = Image.new("RGB", poster.size, (29, 33, 41))
+        bg.paste(poster, mask=poster.getchannel("A"))
+        poster = bg
+    return Thumbnails(poster_jpeg=_jpeg(poster))
+
+
+def audio_peaks(path: str, *, columns: int = WAVEFORM_SIZE[0], rate: int = 8000) -> list[float]:
+    """Peak amplitude (0..1) per column across the whole track."""
+    chunk_peaks: list[int] = []
+    chunk = 64
+    with av.open(path, options=AV_OPEN_OPTIONS) as container:
+        if not container.streams.audio:
+            return []
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        pending = array("h")
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                pending.frombytes(bytes(out.planes[0])[: out.samples * 2])
+            whole = len(pending) - len(pending) % chunk
+            for i in range(0, whole, chunk):
+                part = pending[i : i + chunk]
+                chunk_peaks.append(max(max(part), -min(part)))
+            del pending[:whole]
+        if pending:
+            chunk_peaks.append(max(max(pending), -min(pending)))
+    if not chunk_peaks:
+        return []
+    per = len(chunk_peaks) / columns
+    peaks = []
+    for c in range(columns):
+        lo, hi = int(c * per), max(int(c * per) + 1, int((c + 1) * per))
+        part = chunk_peaks[lo:hi]
+        peaks.append(max(part) / 32768.0 if part else 0.0)
+    return peaks
+
+
+def waveform_png(peaks: list[float], *, size: tuple[int, int] = WAVEFORM_SIZE) -> bytes:
+    width, height = size
+    im = Image.new("RGBA", size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(im)
+    mid = height / 2
+    top = max(peaks, default=0.0) or 1.0
+    for x, peak in enumerate(peaks[:width]):
+        half = max(1.0, (peak / top) * (mid - 2))
+        draw.line([(x, mid - half), (x, mid + half)], fill=(108, 140, 255, 255))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def thumbnails_for(path: str, info: Probe) -> Thumbnails:
+    if info.kind == "video":
+        return video_thumbnails(path, info.duration_s)
+    if info.kind == "image":
+        return image_poster(path)
+    return Thumbnails(waveform_png=waveform_png(audio_peaks(path)))
