@@ -1,0 +1,42 @@
+"""Live pushes of the editor's state to the owner's open tabs (after commit)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.template import TemplateDoesNotExist
+
+from project.live import broadcast_on_commit, render_fragment
+
+logger = logging.getLogger(__name__)
+
+TIMELINE_TEMPLATE = "editor/partials/timeline.html"
+EXPORT_CARD_TEMPLATE = "editor/partials/export_card.html"
+
+
+def _safe(template: str, ctx: dict) -> str:
+    # A push is best effort: a rendering problem must never undo a committed edit.
+    try:
+        return render_fragment(template, ctx)
+    except TemplateDoesNotExist:
+        logger.warning("live push skipped: template %s is missing", template)
+    except Exception:
+        logger.exception("live push of %s failed to render", template)
+    return ""
+
+
+def timeline_fragment(timeline) -> str:
+    return _safe(TIMELINE_TEMPLATE, {"timeline": timeline, "oob": True})
+
+
+def push_timeline(timeline) -> None:
+    """Re-render the timeline for every tab of its owner once the edit commits."""
+    broadcast_on_commit(timeline.owner_id, lambda: timeline_fragment(timeline))
+
+
+def export_fragment(export, *, new: bool = False) -> str:
+    return _safe(EXPORT_CARD_TEMPLATE, {"export": export, "oob": True, "new": new})
+
+
+def push_export(export, *, new: bool = False) -> None:
+    broadcast_on_commit(export.owner_id, lambda: export_fragment(export, new=new))

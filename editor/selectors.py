@@ -1,0 +1,111 @@
+"""Editor reads. `timeline_state` gives everything the timeline UI needs in a fixed
+number of queries (tracks, clips + media, undo/redo heads), however many clips there are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+
+from editor.models import Clip, EditOperation, Export, Timeline, Track
+
+
+@dataclass
+class TrackRow:
+    track: Track
+    label: str  # V1 is the bottom video layer, A1 the first audio track
+    clips: list[Clip] = field(default_factory=list)
+
+
+@dataclass
+class TimelineState:
+    timeline: Timeline
+    rows: list[TrackRow]
+    duration_s: float
+    can_undo: bool
+    can_redo: bool
+    undo_label: str
+    redo_label: str
+
+    @property
+    def clips(self) -> list[Clip]:
+        return [c for row in self.rows for c in row.clips]
+
+
+def timeline_list(*, owner) -> QuerySet[Timeline]:
+    return Timeline.objects.filter(owner=owner).order_by("-updated_at", "-id")
+
+
+def timeline_get(*, owner, timeline_id: int) -> Timeline:
+    """Raises Timeline.DoesNotExist for someone else's timeline (views turn it into 404)."""
+    return Timeline.objects.get(owner=owner, pk=timeline_id)
+
+
+def timeline_state(timeline: Timeline) -> TimelineState:
+    """Tracks top to bottom (video above audio) with their clips in time order. 3 queries."""
+    tracks = list(
+        Track.objects.filter(timeline=timeline)
+        .order_by("order", "id")
+        .prefetch_related(
+            Prefetch(
+                "clips",
+                queryset=Clip.objects.select_related("media_item").order_by("start_s", "id"),
+            )
+        )
+    )
+    video = [t for t in tracks if t.kind == Track.Kind.VIDEO]
+    audio = [t for t in tracks if t.kind == Track.Kind.AUDIO]
+    rows = [TrackRow(t, f"V{len(video) - i}", list(t.clips.all())) for i, t in enumerate(video)]
+    rows += [TrackRow(t, f"A{i + 1}", list(t.clips.all())) for i, t in enumerate(audio)]
+    duration = max((c.end_s for row in rows for c in row.clips), default=0.0)
+    undo = redo = None
+    # The undo head is the last not-undone op, the redo head the first undone one: one
+    # query fetching both candidates' labels.
+    heads = list(
+        EditOperation.objects.filter(timeline=timeline)
+        .order_by("-seq")
+        .values("seq", "label", "undone")[:1]
+    )
+    if heads:
+        if heads[0]["undone"]:
+            redo_row = (
+                EditOperation.objects.filter(timeline=timeline, undone=True)
+                .order_by("seq")
+                .values("label")
+                .first()
+            )
+            redo = redo_row["label"] if redo_row else None
+            undo_row = (
+                EditOperation.objects.filter(timeline=timeline, undone=False)
+                .order_by("-seq")
+                .values("label")
+                .first()
+            )
+            undo = undo_row["label"] if undo_row else None
+        else:
+            undo = heads[0]["label"]
+    return TimelineState(
+        timeline=timeline,
+        rows=rows,
+        duration_s=round(duration, 3),
+        can_undo=undo is not None,
+        can_redo=redo is not None,
+        undo_label=undo or "",
+        redo_label=redo or "",
+    )
+
+
+def timelines_using_media(*, media_item) -> QuerySet[Timeline]:
+    """For the media library's delete confirmation: the timelines that use an item."""
+    return Timeline.objects.filter(tracks__clips__media_item=media_item).distinct()
+
+
+def export_list(*, owner, timeline: Timeline | None = None, limit: int = 20) -> list[Export]:
+    qs = Export.objects.filter(owner=owner).select_related("result")
+    if timeline is not None:
+        qs = qs.filter(timeline=timeline)
+    return list(qs.order_by("-created_at", "-id")[:limit])
+
+
+def export_get(*, owner, export_id: int) -> Export:
+    return Export.objects.select_related("result").get(owner=owner, pk=export_id)

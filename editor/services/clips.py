@@ -1,0 +1,384 @@
+"""Clip edits. Each is one transaction that locks the timeline, applies the change to the
+clip and its linked partners (a video and its audio move, trim, split and delete
+together), validates the whole affected tracks (no overlaps, within the source, right
+kind of track) and records one undoable EditOperation. Anything invalid raises
+django.core.exceptions.ValidationError with a sentence for the user and stores nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+
+from editor.models import Clip, Timeline, Track
+from media_library.models import MediaItem
+
+from .common import (
+    IMAGE_DEFAULT_S,
+    MIN_CLIP_S,
+    VOLUME_MAX,
+    edit,
+    kind_for_media,
+    linked_clips,
+    media_length_s,
+    ms,
+    new_link_group,
+    refuse_locked,
+)
+from .timelines import track_create_locked
+
+EDGES = {"in": "in", "start": "in", "out": "out", "end": "out"}
+
+
+def _own_track(timeline: Timeline, track: Track | int) -> Track:
+    pk = track.pk if isinstance(track, Track) else track
+    try:
+        return Track.objects.get(pk=pk, timeline=timeline)
+    except (Track.DoesNotExist, ValueError, TypeError):
+        raise ValidationError("That track is not part of this timeline.") from None
+
+
+def _own_clips(timeline: Timeline, clips: Iterable[Clip | int]) -> list[Clip]:
+    ids = {c.pk if isinstance(c, Clip) else int(c) for c in clips}
+    if not ids:
+        raise ValidationError("Select a clip first.")
+    found = list(
+        Clip.objects.select_related("track", "media_item").filter(
+            pk__in=ids, track__timeline=timeline
+        )
+    )
+    if len(found) != len(ids):
+        raise ValidationError("That clip is no longer on this timeline.")
+    return found
+
+
+def _timeline_of(clip: Clip) -> Timeline:
+    try:
+        return Timeline.objects.get(tracks__clips=clip.pk)
+    except Timeline.DoesNotExist:
+        raise ValidationError("That clip is no longer on the timeline.") from None
+
+
+def _fits(track_clips: list[Clip], start: float, end: float) -> bool:
+    return all(c.end_s <= start + 1e-9 or c.start_s >= end - 1e-9 for c in track_clips)
+
+
+def _free_audio_track(timeline: Timeline, rec, start: float, end: float) -> Track:
+    """The first unlocked audio track with room for [start, end), else a new one."""
+    tracks = list(timeline.tracks.filter(kind=Track.Kind.AUDIO, locked=False).order_by("order"))
+    by_track = defaultdict(list)
+    for clip in Clip.objects.filter(track__in=tracks):
+        by_track[clip.track_id].append(clip)
+    for track in tracks:
+        if _fits(by_track[track.pk], start, end):
+            return track
+    return track_create_locked(timeline, rec, Track.Kind.AUDIO)
+
+
+def clip_add(
+    *,
+    timeline: Timeline,
+    media_item: MediaItem,
+    start_s: float,
+    track: Track | int | None = None,
+    in_s: float | None = None,
+    out_s: float | None = None,
+) -> list[Clip]:
+    """Place a media item on the timeline; returns [the clip, its linked audio clip?].
+
+    track=None makes a new track of the right kind (the "dropped below the last track"
+    case). A video with sound dropped on a video track also gets a linked audio clip on
+    the first audio track with room (or a new audio track)."""
+    if media_item.owner_id != timeline.owner_id:
+        raise ValidationError("That media item is not in your library.")
+    if media_item.status != MediaItem.Status.READY:
+        raise ValidationError(f"“{media_item.title}” is not ready yet.")
+    length = media_length_s(media_item)
+    start = ms(start_s)
+    clip_in = ms(in_s) if in_s is not None else 0.0
+    if out_s is not None:
+        clip_out = ms(out_s)
+    else:
+        clip_out = IMAGE_DEFAULT_S if media_item.kind == MediaItem.Kind.IMAGE else length
+    with edit(timeline, f"Add {media_item.title}") as (tl, rec):
+        if track is None:
+            target = track_create_locked(tl, rec, kind_for_media(media_item))
+        else:
+            target = _own_track(tl, track)
+            refuse_locked([target])
+        with_audio = (
+            target.kind == Track.Kind.VIDEO
+            and media_item.kind == MediaItem.Kind.VIDEO
+            and media_item.has_audio
+        )
+        group = new_link_group() if with_audio else None
+        fields = {"media_item": media_item, "start_s": start, "in_s": clip_in, "out_s": clip_out}
+        clip = Clip.objects.create(track=target, link_group=group, **fields)
+        rec.created_clip(clip)
+        clips = [clip]
+        if with_audio:
+            audio_track = _free_audio_track(tl, rec, start, clip.end_s)
+            audio = Clip.objects.create(track=audio_track, link_group=group, **fields)
+            rec.created_clip(audio)
+            clips.append(audio)
+    return clips
+
+
+def clip_move(
+    *, clip: Clip, start_s: float, track: Track | int | None = None, new_track: bool = False
+) -> Clip:
+    """Move a clip in time and optionally to another track (`new_track=True`: to a new
+    track of its kind). Linked clips shift by the same amount on their own tracks."""
+    with edit(_timeline_of(clip), "Move clip") as (tl, rec):
+        (current,) = _own_clips(tl, [clip])
+        group = linked_clips([current])
+        if new_track:
+            target = track_create_locked(tl, rec, current.track.kind)
+        elif track is not None:
+            target = _own_track(tl, track)
+        else:
+            target = current.track
+        refuse_locked({c.track for c in group} | {target})
+        delta = ms(start_s) - current.start_s
+        rec.touch_clips(group)
+        for c in group:
+            c.start_s = ms(c.start_s + delta)
+            if c.pk == current.pk:
+                c.track = target
+            c.save(update_fields=["start_s", "track"])
+    current.refresh_from_db()
+    return current
+
+
+def clips_move(*, clips: Iterable[Clip | int], delta_s: float, timeline: Timeline) -> list[Clip]:
+    """Shift several clips (a multi-selection, plus their linked partners) in time."""
+    delta = ms(delta_s)
+    with edit(timeline, "Move clips") as (tl, rec):
+        group = linked_clips(_own_clips(tl, clips))
+        refuse_locked({c.track for c in group})
+        rec.touch_clips(group)
+        for c in group:
+            c.start_s = ms(c.start_s + delta)
+            c.save(update_fields=["start_s"])
+    return list(Clip.objects.filter(pk__in=[c.pk for c in group]))
+
+
+def clip_trim(
+    *, clip: Clip, edge: str, in_s: float | None = None, out_s: float | None = None
+) -> Clip:
+    """Trim one edge. edge="in" takes `in_s` (the new in point in the source; the clip's
+    end stays where it is on the timeline); edge="out" takes `out_s`. Never past the
+    source's ends: out of range is refused (the UI clamps with data-src-duration)."""
+    side = EDGES.get(edge)
+    if side is None:
+        raise ValidationError("Trim the in or the out edge.")
+    value = in_s if side == "in" else out_s
+    if value is None:
+        raise ValidationError(f"Say where the new {side} point is.")
+    point = ms(value)
+    with edit(_timeline_of(clip), "Trim clip") as (tl, rec):
+        (current,) = _own_clips(tl, [clip])
+        length = media_length_s(current.media_item)
+        if side == "in":
+            if point < 0:
+                raise ValidationError("Can't trim before the start of the source.")
+            if point > current.out_s - MIN_CLIP_S:
+                raise ValidationError("That would make the clip too short.")
+            delta = ms(point - current.in_s)
+            if current.start_s + delta < 0:
+                raise ValidationError("Can't trim past the start of the timeline.")
+        else:
+            if point > length:
+                raise ValidationError(f"Can't trim past the end of the source ({length:.2f} s).")
+            if point < current.in_s + MIN_CLIP_S:
+                raise ValidationError("That would make the clip too short.")
+            delta = ms(point - current.out_s)
+        group = linked_clips([current])
+        refuse_locked({c.track for c in group})
+        rec.touch_clips(group)
+        for c in group:
+            if side == "in":
+                c.in_s = ms(c.in_s + delta)
+                c.start_s = ms(c.start_s + delta)
+            else:
+                c.out_s = ms(c.out_s + delta)
+            c.save(update_fields=["in_s", "out_s", "start_s"])
+    current.refresh_from_db()
+    return current
+
+
+def clip_split(*, clip: Clip, at_s: float) -> tuple[Clip, Clip]:
+    """Cut a clip (and its linked partners) at timeline time `at_s`; returns the primary
+    clip's (left, right) halves. The right halves form a new linked group."""
+    at = ms(at_s)
+    with edit(_timeline_of(clip), "Split clip") as (tl, rec):
+        (current,) = _own_clips(tl, [clip])
+        if not (current.start_s + MIN_CLIP_S <= at <= current.end_s - MIN_CLIP_S):
+            raise ValidationError("Put the playhead inside the clip to split it.")
+        group = [
+            c
+            for c in linked_clips([current])
+            if c.start_s + MIN_CLIP_S <= at <= c.end_s - MIN_CLIP_S
+        ]
+        refuse_locked({c.track for c in group})
+        rec.touch_clips(group)
+        right_group = new_link_group() if current.link_group else None
+        right_of_current = None
+        for c in group:
+            cut = ms(c.in_s + (at - c.start_s))
+            right = Clip.objects.create(
+                track_id=c.track_id,
+                media_item_id=c.media_item_id,
+                start_s=at,
+                in_s=cut,
+                out_s=c.out_s,
+                volume=c.volume,
+                link_group=right_group if c.link_group else None,
+            )
+            rec.created_clip(right)
+            c.out_s = cut
+            c.save(update_fields=["out_s"])
+            if c.pk == current.pk:
+                right_of_current = right
+    current.refresh_from_db()
+    return current, right_of_current
+
+
+def clip_delete(*, clip: Clip) -> int:
+    """Delete a clip and its linked partners; returns how many clips went."""
+    return clips_delete(clips=[clip], timeline=_timeline_of(clip))
+
+
+def clips_delete(*, clips: Iterable[Clip | int], timeline: Timeline) -> int:
+    with edit(timeline, "Delete") as (tl, rec):
+        group = linked_clips(_own_clips(tl, clips))
+        refuse_locked({c.track for c in group})
+        rec.touch_clips(group)
+        Clip.objects.filter(pk__in=[c.pk for c in group]).delete()
+    return len(group)
+
+
+def clip_ripple_delete(*, clip: Clip) -> int:
+    return clips_ripple_delete(clips=[clip], timeline=_timeline_of(clip))
+
+
+def clips_ripple_delete(*, clips: Iterable[Clip | int], timeline: Timeline) -> int:
+    """Delete, then close the gap: later clips on each affected track move left by the
+    length of the deleted clips before them (gaps that were already there stay). Clips
+    linked to a moved clip on a track without deletions move with it."""
+    with edit(timeline, "Ripple delete") as (tl, rec):
+        group = linked_clips(_own_clips(tl, clips))
+        deleted_by_track = defaultdict(list)
+        for c in group:
+            deleted_by_track[c.track_id].append(c)
+        deleted_ids = {c.pk for c in group}
+        remaining = [
+            c
+            for c in Clip.objects.select_related("track").filter(track_id__in=deleted_by_track)
+            if c.pk not in deleted_ids
+        ]
+        shifts: dict[int, float] = {}
+        for c in remaining:
+            shift = sum(
+                d.duration_s for d in deleted_by_track[c.track_id] if d.end_s <= c.start_s + 1e-9
+            )
+            if shift:
+                shifts[c.pk] = shift
+        moved = [c for c in remaining if c.pk in shifts]
+        partners = [
+            p for p in linked_clips(moved) if p.pk not in shifts and p.pk not in deleted_ids
+        ]
+        by_group = {c.link_group: shifts[c.pk] for c in moved if c.link_group}
+        for p in partners:
+            shifts[p.pk] = by_group[p.link_group]
+        moved += partners
+        refuse_locked({c.track for c in group} | {c.track for c in moved})
+        rec.touch_clips(group)
+        rec.touch_clips(moved)
+        Clip.objects.filter(pk__in=deleted_ids).delete()
+        for c in sorted(moved, key=lambda c: c.start_s):
+            c.start_s = ms(c.start_s - shifts[c.pk])
+            c.save(update_fields=["start_s"])
+    return len(group)
+
+
+def clips_paste(*, timeline: Timeline, clips: Iterable[Clip | int], at_s: float) -> list[Clip]:
+    """Paste copies of clips (from any of the owner's timelines, with their linked
+    partners) so the earliest lands at `at_s`, keeping their relative timing. Copies go
+    to the same track when pasting into the same timeline, otherwise to the track of the
+    same kind at the same position (created when missing). Refused if anything would
+    overlap."""
+    at = ms(at_s)
+    ids = {c.pk if isinstance(c, Clip) else int(c) for c in clips}
+    sources = list(
+        Clip.objects.select_related("track", "media_item").filter(
+            pk__in=ids, track__timeline__owner_id=timeline.owner_id
+        )
+    )
+    if not sources or len(sources) != len(ids):
+        raise ValidationError("Nothing to paste: copy a clip first.")
+    sources = linked_clips(sources)
+    with edit(timeline, "Paste") as (tl, rec):
+        earliest = min(c.start_s for c in sources)
+        kind_tracks = {
+            kind: list(tl.tracks.filter(kind=kind).order_by("order", "id"))
+            for kind in Track.Kind.values
+        }
+        source_index = {}
+        for source_timeline in {c.track.timeline_id for c in sources}:
+            for kind in Track.Kind.values:
+                ordered = Track.objects.filter(timeline_id=source_timeline, kind=kind)
+                for i, t in enumerate(ordered.order_by("order", "id")):
+                    source_index[t.pk] = i
+        groups: dict = {}
+        pasted = []
+        for c in sorted(sources, key=lambda c: (c.start_s, c.pk)):
+            if c.track.timeline_id == tl.pk:
+                target = c.track
+            else:
+                tracks = kind_tracks[c.track.kind]
+                while len(tracks) <= source_index[c.track_id]:
+                    tracks.append(track_create_locked(tl, rec, c.track.kind))
+                target = tracks[source_index[c.track_id]]
+            refuse_locked([target])
+            copy = Clip.objects.create(
+                track=target,
+                media_item_id=c.media_item_id,
+                start_s=ms(at + c.start_s - earliest),
+                in_s=c.in_s,
+                out_s=c.out_s,
+                volume=c.volume,
+                link_group=(
+                    groups.setdefault(c.link_group, new_link_group()) if c.link_group else None
+                ),
+            )
+            rec.created_clip(copy)
+            pasted.append(copy)
+    return pasted
+
+
+def clip_set_volume(*, clip: Clip, volume: float) -> Clip:
+    """Linear gain 0..2 (0 % to 200 %) for the clip's sound."""
+    try:
+        value = round(float(volume), 3)
+    except (TypeError, ValueError):
+        raise ValidationError("Volume must be a number.") from None
+    if not 0 <= value <= VOLUME_MAX:
+        raise ValidationError("Volume must be between 0 and 200 %.")
+    with edit(_timeline_of(clip), "Change volume") as (tl, rec):
+        (current,) = _own_clips(tl, [clip])
+        refuse_locked([current.track])
+        rec.touch_clips([current])
+        current.volume = value
+        current.save(update_fields=["volume"])
+    return current
+
+
+def clip_unlink(*, clip: Clip) -> None:
+    """Let a video and its audio be edited separately from now on."""
+    with edit(_timeline_of(clip), "Unlink") as (tl, rec):
+        (current,) = _own_clips(tl, [clip])
+        group = linked_clips([current])
+        rec.touch_clips(group)
+        Clip.objects.filter(pk__in=[c.pk for c in group]).update(link_group=None)
