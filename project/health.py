@@ -32,7 +32,10 @@ def check_workers(timeout: float = 1.0) -> tuple[bool, str]:
     from project.celery import app
 
     try:
-        replies = app.control.ping(timeout=timeout) or []
+        # The broker is read at call time so a test (or an operator shell) can point it
+        # at another broker without re-importing the Celery app.
+        with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+            replies = app.control.ping(timeout=timeout, connection=conn) or []
     except Exception as exc:  # noqa: BLE001
         return False, type(exc).__name__
     if not replies:

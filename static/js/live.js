@@ -37,3 +37,11 @@ document.body.addEventListener("htmx:oobAfterSwap", (event) => {
 });
 
 export { setState };
+
+// Toasts leave by themselves after a while.
+document.body.addEventListener("htmx:oobAfterSwap", (event) => {
+  const target = event.detail && event.detail.target;
+  if (!target || target.id !== "toasts") return;
+  const last = target.lastElementChild;
+  if (last) setTimeout(() => last.remove(), 6000);
+});

@@ -1,0 +1,80 @@
+"""Login is required everywhere except login, /healthz and static; /healthz reports truthfully."""
+
+import pytest
+from django.urls import reverse
+
+from project import health
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("path", ["/", "/media/panel/", "/generation/panel/", "/editor/panel/"])
+def test_pages_redirect_anonymous_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_htmx_fragment_for_anonymous_is_401_with_redirect_header(client):
+    response = client.get("/media/panel/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 401
+    assert response["HX-Redirect"] == "/accounts/login/"
+
+
+def test_login_page_is_public_and_styled(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "css/app.css" in body and 'name="username"' in body
+
+
+def test_login_then_workspace(client, user):
+    response = client.post(
+        reverse("login"), {"username": "alice", "password": "correct-horse-battery-staple-9"}
+    )
+    assert response.status_code == 302
+    page = client.get("/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'ws-connect="/ws/live/"' in body
+    assert 'id="live-indicator"' in body
+    assert "htmx-2" in body and "hx-ws-2" in body  # served by django-htmx, not committed copies
+
+
+def test_wrong_password_is_refused(client, user):
+    response = client.post(reverse("login"), {"username": "alice", "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_healthz_is_public_and_reports_each_part(client, monkeypatch):
+    monkeypatch.setattr(health, "check_workers", lambda timeout=1.0: (True, "1 worker(s)"))
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["database"]["ok"] is True
+    assert response.json()["redis"]["ok"] is True
+    assert response.json()["status"] == "ok"
+
+
+def test_healthz_503_when_worker_down(client, monkeypatch):
+    monkeypatch.setattr(health, "check_workers", lambda timeout=1.0: (False, "no worker answered"))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["worker"] == {"ok": False, "detail": "no worker answered"}
+
+
+def test_healthz_503_when_redis_down(client, settings, monkeypatch):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr(health, "check_workers", lambda timeout=1.0: (True, "1"))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["redis"]["ok"] is False
+
+
+def test_security_headers_on_pages(client, user):
+    client.force_login(user)
+    response = client.get("/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "nonce-" in response["Content-Security-Policy"]
+    assert "unsafe-eval" not in response["Content-Security-Policy"]
