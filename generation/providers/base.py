@@ -73,6 +73,7 @@ class ProviderError(Exception):
         retry_after: float | None = None,
         field_errors: dict[str, str] | None = None,
         request_sent: bool = False,
+        permanent: bool = False,
     ):
         super().__init__(f"{code}: {detail[:200]}")
         self.code = ErrorCode(code)
@@ -82,10 +83,13 @@ class ProviderError(Exception):
         # True when the request may have reached the provider (a timeout after sending):
         # a submit that fails this way is reconciled, never blindly resent.
         self.request_sent = request_sent
+        # A failure that retrying cannot fix even though its code is usually retryable
+        # (an expired result URL, a result over GENERATION_MAX_RESULT_MB, an unknown id).
+        self.permanent = permanent
 
     @property
     def retryable(self) -> bool:
-        return self.code in RETRYABLE
+        return self.code in RETRYABLE and not self.permanent
 
     @property
     def user_message(self) -> str:
