@@ -58,6 +58,7 @@ from .clips import (
     clips_paste,
     clips_ripple_delete,
 )
+from .exports import export_cancel, export_start
 from .history import timeline_redo, timeline_undo
 from .timelines import (
     timeline_create,
@@ -83,6 +84,8 @@ __all__ = [
     "clips_move",
     "clips_paste",
     "clips_ripple_delete",
+    "export_cancel",
+    "export_start",
     "timeline_create",
     "timeline_delete",
     "timeline_duplicate",

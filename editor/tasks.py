@@ -1,0 +1,13 @@
+"""Thin Celery tasks (queue "media" via CELERY_TASK_ROUTES)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="editor.tasks.export_run", acks_late=True)
+def export_run(export_id: int) -> str:
+    from editor.services.exports import export_run as run
+
+    export = run(export_id=export_id)
+    return export.status if export is not None else "skipped"
