@@ -152,7 +152,8 @@ def video_frames_at(path: str, times: list[float], *, box: tuple[int, int]) -> l
         size = None
         position = float("-inf")
         frames = None
-        last = used = None
+        last = None
+        used_pts = None
         for target in times:
             if frames is None or target - position > SEQUENTIAL_WINDOW_S:
                 container.seek(start + int(target / tb), stream=stream, backward=True)
@@ -167,10 +168,10 @@ def video_frames_at(path: str, times: list[float], *, box: tuple[int, int]) -> l
             if picked is None:
                 # The clip ended before the target (declared duration a bit long): use
                 # its last frame once, then stop.
-                if last is None or last is used:
+                if last is None or last.pts == used_pts:
                     break
                 picked = last
-            used = picked
+            used_pts = picked.pts
             if size is None:
                 size = _fit(picked.width, picked.height, box)
             images.append(picked.to_image(width=size[0], height=size[1]))

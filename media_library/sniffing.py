@@ -85,7 +85,11 @@ def clean_title(name: str, *, fallback: str = "Untitled") -> str:
     name = name or ""
     # Both separators, whatever the server OS: a browser on Windows may send C:\x\y.mp4.
     name = re.split(r"[\\/]", name)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = "".join(
+        " " if ch.isspace() else ch
+        for ch in name
+        if ch.isspace() or unicodedata.category(ch)[0] != "C"
+    )
     name = " ".join(name.split()).strip(" .")
     return name[:TITLE_MAX] or fallback
 
