@@ -13,7 +13,13 @@ app.autodiscover_tasks()
 
 # Periodic sweepers register themselves here by task name; beat runs with the worker
 # in development (`make run`) and as its own process in production.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Re-dispatches live generation jobs left without a pending step; fails stuck ones.
+    "generation-sweep": {
+        "task": "generation.tasks.sweep",
+        "schedule": float(os.environ.get("GENERATION_SWEEP_INTERVAL_S", "60")),
+    },
+}
 
 
 @app.task(name="project.ping")

@@ -85,7 +85,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cutroom.sqlite3'}")
+    # An empty DATABASE_URL means the embedded default, like an unset one.
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'cutroom.sqlite3'}"
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Workers and daphne share the file; wait for locks instead of failing at once.
@@ -140,6 +143,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Development serves static files straight from static/ and the packages (no collectstatic).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
 # Uploads stream to disk past this size so a 2 GB clip never sits in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -163,6 +170,18 @@ GENERATION_RATE = env.str("GENERATION_RATE", default="10/m")
 GENERATION_COOLDOWN_S = env.int("GENERATION_COOLDOWN_S", default=2)
 GENERATION_MAX_CONCURRENT = env.int("GENERATION_MAX_CONCURRENT", default=5)
 GENERATION_MONTHLY_BUDGET_USD = Decimal(env.str("GENERATION_MONTHLY_BUDGET_USD", default="20"))
+# Pipeline timing (see generation/services/scheduling.py): poll interval bounds, retry
+# backoff base/cap and attempts, the claim a worker holds on a long step, and how late a
+# live job must be before the sweeper re-dispatches it.
+GENERATION_POLL_MIN_S = env.float("GENERATION_POLL_MIN_S", default=1.0)
+GENERATION_POLL_MAX_S = env.float("GENERATION_POLL_MAX_S", default=20.0)
+GENERATION_RETRY_BASE_S = env.float("GENERATION_RETRY_BASE_S", default=2.0)
+GENERATION_RETRY_MAX_S = env.float("GENERATION_RETRY_MAX_S", default=120.0)
+GENERATION_MAX_ATTEMPTS = env.int("GENERATION_MAX_ATTEMPTS", default=5)
+GENERATION_LEASE_S = env.float("GENERATION_LEASE_S", default=60.0)
+GENERATION_SWEEP_GRACE_S = env.float("GENERATION_SWEEP_GRACE_S", default=30.0)
+GENERATION_SWEEP_INTERVAL_S = env.float("GENERATION_SWEEP_INTERVAL_S", default=60.0)
+GENERATION_SWEEP_BATCH = env.int("GENERATION_SWEEP_BATCH", default=500)
 API_RATE = env.str("API_RATE", default="120/m")
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

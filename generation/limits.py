@@ -1,0 +1,191 @@
+"""Per-user rate limits and the monthly spend budget.
+
+`check_and_reserve` runs inside job_create's transaction, under a row lock on the user's
+GenerationBudget row: two creates for one user are serialised there, so the budget, the
+concurrency cap and the cooldown cannot be beaten by sending requests in parallel. The
+per-minute rate lives in the Redis cache (shared by every web node).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import LIVE_STATUSES, GenerationBudget, GenerationJob
+
+logger = logging.getLogger(__name__)
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class LimitExceeded(Exception):
+    """Refused by a limit. The API answers 429 with `Retry-After: retry_after`."""
+
+    def __init__(self, message: str, retry_after: int | None = None, *, code: str = "limit"):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+        self.code = code
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'10/m' -> (10, 60); '100/5m' -> (100, 300)."""
+    count, _, period = rate.partition("/")
+    unit = period[-1:] or "m"
+    multiplier = int(period[:-1]) if period[:-1].isdigit() else 1
+    return int(count), multiplier * _PERIODS.get(unit, 60)
+
+
+def _month_start(now) -> object:
+    return now.date().replace(day=1)
+
+
+def _money(amount: Decimal) -> str:
+    return f"${amount.quantize(Decimal('0.01'))}"
+
+
+def budget_for(user) -> GenerationBudget:
+    budget, _ = GenerationBudget.objects.get_or_create(user=user)
+    return budget
+
+
+def budget_remaining(user) -> Decimal:
+    budget = budget_for(user)
+    spent = budget.spent_usd if budget.month == _month_start(timezone.now()) else Decimal("0")
+    return max(Decimal("0"), budget.limit_usd - spent - budget.reserved_usd)
+
+
+def _check_rate(user) -> None:
+    limit, period = parse_rate(settings.GENERATION_RATE)
+    if limit <= 0:
+        return
+    window = int(time.time() // period)
+    key = f"genrate:{user.pk}:{window}"
+    # add() then incr() is atomic on Redis; the key dies with its window.
+    cache.add(key, 0, timeout=period + 5)
+    count = cache.incr(key)
+    if count > limit:
+        retry_after = max(1, math.ceil((window + 1) * period - time.time()))
+        raise LimitExceeded(
+            f"You can start {limit} generations per {_period_words(period)}. "
+            f"Try again in {retry_after} s.",
+            retry_after,
+            code="rate",
+        )
+
+
+def _period_words(period: int) -> str:
+    return {1: "second", 60: "minute", 3600: "hour", 86400: "day"}.get(period, f"{period} s")
+
+
+def check_and_reserve(*, user, estimate: Decimal, skip_cooldown: bool = False) -> Decimal:
+    """Refuse (LimitExceeded) or reserve `estimate` against the user's monthly budget.
+
+    Must be called inside the transaction that saves the job, so a failure later in
+    job_create rolls the reservation back with it. `skip_cooldown` is for the 2nd..Nth job
+    of one "generate N variations" request (rate, concurrency and budget still apply).
+    Returns the amount reserved.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("check_and_reserve must run inside job_create's transaction")
+    now = timezone.now()
+    budget_for(user)
+    # The lock that serialises this user's creates. Writing first matters on SQLite, whose
+    # transactions take the database write lock at their first write (a read-then-write
+    # pair would fail with "database is locked" instead of waiting); on PostgreSQL the
+    # UPDATE and the FOR UPDATE both take the row lock.
+    GenerationBudget.objects.filter(user=user).update(month=F("month"))
+    budget = GenerationBudget.objects.select_for_update().get(user=user)
+
+    if budget.month != _month_start(now):
+        # A new month: spending starts again; reservations still outstanding carry over.
+        budget.month = _month_start(now)
+        budget.spent_usd = Decimal("0")
+
+    cooldown = settings.GENERATION_COOLDOWN_S
+    if cooldown > 0 and budget.last_created_at and not skip_cooldown:
+        wait = cooldown - (now - budget.last_created_at).total_seconds()
+        if wait > 0:
+            raise LimitExceeded(
+                f"Please wait {math.ceil(wait)} s between generations.",
+                math.ceil(wait),
+                code="cooldown",
+            )
+
+    max_live = settings.GENERATION_MAX_CONCURRENT
+    if max_live > 0:
+        live = GenerationJob.objects.filter(owner=user, status__in=LIVE_STATUSES).count()
+        if live >= max_live:
+            raise LimitExceeded(
+                f"You already have {live} generations in progress (the limit is {max_live}). "
+                "Start another when one finishes.",
+                10,
+                code="concurrency",
+            )
+
+    remaining = budget.limit_usd - budget.spent_usd - budget.reserved_usd
+    if estimate > remaining:
+        raise LimitExceeded(
+            f"This generation would cost {_money(estimate)}, but only "
+            f"{_money(max(remaining, Decimal('0')))} of your {_money(budget.limit_usd)} monthly "
+            "budget remains.",
+            None,
+            code="budget",
+        )
+
+    _check_rate(user)
+
+    budget.reserved_usd += estimate
+    budget.last_created_at = now
+    budget.save(update_fields=["month", "spent_usd", "reserved_usd", "last_created_at"])
+    return estimate
+
+
+def _take_reservation(job: GenerationJob) -> Decimal:
+    """Zero the job's reservation exactly once (conditional UPDATE), returning it."""
+    amount = job.reserved_cost or Decimal("0")
+    if amount <= 0:
+        return Decimal("0")
+    taken = GenerationJob.objects.filter(pk=job.pk, reserved_cost=amount).update(
+        reserved_cost=Decimal("0")
+    )
+    job.reserved_cost = Decimal("0")
+    return amount if taken else Decimal("0")
+
+
+def reservation_release(*, job: GenerationJob) -> Decimal:
+    """Give the reservation back (cancelled before the provider billed, or a failure the
+    provider does not bill)."""
+    with transaction.atomic():
+        amount = _take_reservation(job)
+        if amount:
+            GenerationBudget.objects.filter(user_id=job.owner_id).update(
+                reserved_usd=F("reserved_usd") - amount
+            )
+    return amount
+
+
+def reservation_settle(*, job: GenerationJob, amount: Decimal) -> None:
+    """Turn the reservation into spending of `amount` (the actual cost when the provider
+    reports one, else the estimate)."""
+    with transaction.atomic():
+        reserved = _take_reservation(job)
+        month = _month_start(timezone.now())
+        GenerationBudget.objects.filter(user_id=job.owner_id).update(month=F("month"))
+        budget = GenerationBudget.objects.select_for_update().filter(user_id=job.owner_id).first()
+        if budget is None:
+            return
+        if budget.month != month:
+            budget.month = month
+            budget.spent_usd = Decimal("0")
+        budget.reserved_usd = max(Decimal("0"), budget.reserved_usd - reserved)
+        budget.spent_usd += amount
+        budget.save(update_fields=["month", "spent_usd", "reserved_usd"])

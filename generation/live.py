@@ -1,0 +1,55 @@
+"""Pushes of the job card (and the new media card) to the owner's open tabs.
+
+Every push renders the job as it is in the database at commit time, so a tab never shows a
+state that a rollback erased, and two quick pushes can never arrive "old after new" with
+the old content (both carry the newest row).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from project.live import broadcast, broadcast_on_commit, render_fragment
+
+from .models import GenerationJob
+
+logger = logging.getLogger(__name__)
+
+JOB_CARD = "generation/partials/job_card.html"
+JOB_LIST_SELECTOR = "#job-list"
+
+
+def _fresh(job_id: int) -> GenerationJob | None:
+    return GenerationJob.objects.select_related("media_item").filter(pk=job_id).first()
+
+
+def job_card_html(job: GenerationJob, *, oob: bool = False, insert: bool = False) -> str:
+    """The card; `oob` replaces an existing `job-<id>`, `insert` adds it to the job list."""
+    return render_fragment(
+        JOB_CARD, {"job": job, "oob": oob and not insert, "insert": insert, "live_new": insert}
+    )
+
+
+def media_card_html(media_item) -> str:
+    """The media library's own card, inserted at the top of the media grid."""
+    from media_library import live as media_live  # the media app owns its card markup
+
+    return media_live.media_card_insert_html(media_item)
+
+
+def push_job(job: GenerationJob, *, insert: bool = False) -> None:
+    """Push the job card after commit (from any sync context)."""
+    job_id, owner_id = job.pk, job.owner_id
+
+    def html() -> str:
+        fresh = _fresh(job_id)
+        return job_card_html(fresh, oob=True, insert=insert) if fresh else ""
+
+    broadcast_on_commit(owner_id, html)
+
+
+def push_job_now(job: GenerationJob) -> bool:
+    fresh = _fresh(job.pk)
+    if fresh is None:
+        return False
+    return broadcast(fresh.owner_id, job_card_html(fresh, oob=True))

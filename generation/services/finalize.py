@@ -1,0 +1,181 @@
+"""From a finished provider request (or a local render) to a MediaItem in the panel.
+
+Exactly one MediaItem per job, whatever is redelivered: the download runs under a lease,
+and the last step — find-or-create the item, mark the job succeeded — runs under the job's
+row lock, looking for an item already made for this job by a worker that died before it
+could mark the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from media_library.models import MediaItem
+from media_library.services import MediaRejected, media_create_from_file
+
+from ..models import GenerationJob, JobStatus
+from ..providers.base import ErrorCode, ProviderError, ResultInfo
+from ..providers.http import fetch_result
+from ..validation import clean_text
+from .providers import get_provider, submission_of
+from .scheduling import backoff_s, claim_lease, enqueue, lease_heartbeat, release_lease
+from .transitions import IllegalTransition, job_fail, job_mark_cancelled, job_mark_succeeded
+
+logger = logging.getLogger("generation.jobs")
+
+NOT_A_VIDEO = "The provider's result is not a video we can use, so nothing was saved."
+EXPIRED = (
+    "The provider's download link for this video expired before it could be saved. "
+    "Start the generation again."
+)
+
+
+def too_large_message() -> str:
+    return (
+        f"The finished video is larger than the {settings.GENERATION_MAX_RESULT_MB} MB limit, "
+        "so it was not saved."
+    )
+
+
+def _download_message(exc: ProviderError) -> str:
+    detail = exc.detail.lower()
+    if "larger than" in detail:
+        return too_large_message()
+    if "expired" in detail or "missing" in detail:
+        return EXPIRED
+    return exc.user_message
+
+
+def _work_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "tmp" / "generation"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def job_finalize(*, job_id: int) -> None:
+    job = GenerationJob.objects.filter(pk=job_id).first()
+    if job is None or job.status != JobStatus.DOWNLOADING:
+        return
+    if not claim_lease(job, statuses=(JobStatus.DOWNLOADING,)):
+        return  # another worker is downloading it
+    if job.cancel_requested:
+        _quietly_cancel(job, billed=True)
+        return
+    existing = _existing_item(job)
+    if existing is not None:
+        # A worker died between creating the item and marking the job: just link it.
+        complete_with_file(job, None, existing=existing)
+        return
+    try:
+        info = _result_info(job)
+        with tempfile.TemporaryDirectory(dir=_work_dir()) as tmp, lease_heartbeat(job.pk):
+            downloaded = fetch_result(
+                info.url,
+                Path(tmp) / "result.mp4",
+                job_id=job.pk,
+                provider=job.provider,
+            )
+            complete_with_file(job, downloaded.path, actual_cost=info.actual_cost)
+    except ProviderError as exc:
+        _download_failed(job, exc)
+
+
+def _result_info(job: GenerationJob) -> ResultInfo:
+    stored = job.provider_handle.get("result")
+    if stored and stored.get("url"):
+        return ResultInfo(**stored)
+    return get_provider(job.provider).result(submission_of(job))
+
+
+def _download_failed(job: GenerationJob, exc: ProviderError) -> None:
+    logger.warning("result download failed", extra={"job_id": job.pk, "error_code": exc.code})
+    errors = job.step_errors + 1
+    if exc.retryable and errors <= settings.GENERATION_MAX_ATTEMPTS:
+        delay = backoff_s(errors, exc.retry_after)
+        GenerationJob.objects.filter(pk=job.pk).update(step_errors=errors)
+        release_lease(job, retry_in_s=delay)
+        enqueue("finalize", job, countdown=delay)
+        return
+    try:
+        job_fail(job, code=exc.code, message=_download_message(exc), detail=exc.detail)
+    except IllegalTransition:
+        pass
+
+
+def _existing_item(job: GenerationJob) -> MediaItem | None:
+    return MediaItem.objects.filter(
+        owner_id=job.owner_id, source=MediaItem.Source.GENERATED, metadata__job_id=job.pk
+    ).first()
+
+
+def _media_metadata(job: GenerationJob, actual_cost) -> dict:
+    return {
+        "job_id": job.pk,
+        "prompt": job.prompt,
+        "negative_prompt": job.negative_prompt,
+        "model": job.model_id,
+        "provider": job.provider,
+        "params": job.params,
+        "estimated_cost": str(job.estimated_cost),
+        "cost": str(actual_cost if actual_cost is not None else job.estimated_cost),
+        "currency": "USD",
+        "provider_request_id": job.provider_request_id,
+    }
+
+
+def _cost(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def complete_with_file(
+    job: GenerationJob, path: Path | None, *, actual_cost=None, existing: MediaItem | None = None
+) -> MediaItem | None:
+    """Create (or link) the MediaItem and mark the job succeeded, exactly once."""
+    from ..limits import reservation_settle
+
+    cost = _cost(actual_cost)
+    try:
+        with transaction.atomic():
+            # Write first, then lock: the row lock on PostgreSQL, the write lock on SQLite.
+            GenerationJob.objects.filter(pk=job.pk).update(updated_at=timezone.now())
+            job = GenerationJob.objects.select_for_update().get(pk=job.pk)
+            if job.status != JobStatus.DOWNLOADING or job.media_item_id:
+                return None
+            if job.cancel_requested:
+                job_mark_cancelled(job, billed=True)
+                return None
+            item = existing or _existing_item(job)
+            if item is None:
+                item = media_create_from_file(
+                    owner=job.owner,
+                    path_or_file=path,
+                    title=clean_text(job.prompt, 80) or f"Generated clip {job.pk}",
+                    source=MediaItem.Source.GENERATED,
+                    metadata=_media_metadata(job, cost),
+                )
+            job_mark_succeeded(job, media_item=item, actual_cost=cost)
+            reservation_settle(job=job, amount=cost if cost is not None else job.estimated_cost)
+    except MediaRejected as exc:
+        logger.warning("result rejected for job %s: %s", job.pk, exc)
+        job_fail(job, code=ErrorCode.PROVIDER_ERROR, message=NOT_A_VIDEO, detail=str(exc)[:500])
+        return None
+    return item
+
+
+def _quietly_cancel(job: GenerationJob, *, billed: bool) -> None:
+    try:
+        job_mark_cancelled(job, billed=billed)
+    except IllegalTransition:
+        pass

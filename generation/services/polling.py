@@ -1,0 +1,155 @@
+"""One status call per poll task, then the next poll is scheduled with a countdown — a
+worker never sleeps waiting for a provider. Webhooks only make the next poll happen now."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import GenerationJob, JobStatus
+from ..providers.base import ErrorCode, ProviderError, State, StatusReport
+from .providers import get_provider, is_local, submission_of
+from .scheduling import backoff_s, enqueue, poll_interval_s, schedule_poll, typical_run_s
+from .transitions import (
+    IllegalTransition,
+    job_fail,
+    job_mark_cancelled,
+    job_mark_downloading,
+    job_mark_running,
+    job_update_live,
+)
+
+logger = logging.getLogger("generation.jobs")
+
+POLLED = (JobStatus.IN_QUEUE, JobStatus.RUNNING)
+LOGS_TAIL_CHARS = 4000
+# An estimate never claims to be done: the last stretch waits for the provider.
+ESTIMATE_CAP = 95.0
+
+
+def job_poll(*, job_id: int, seq: int) -> None:
+    job = GenerationJob.objects.filter(pk=job_id).first()
+    if job is None or job.poll_seq != seq or job.status not in POLLED or is_local(job.provider):
+        return  # finished, superseded by a newer poll, or not a remote job
+    if job.cancel_requested:
+        enqueue("cancel", job)
+        return
+    try:
+        report = get_provider(job.provider).status(submission_of(job))
+    except ProviderError as exc:
+        _status_failed(job, exc)
+        return
+    try:
+        with transaction.atomic():
+            apply_report(job, report)
+    except IllegalTransition:
+        logger.info("job %s moved on during its poll", job_id)
+
+
+def _status_failed(job: GenerationJob, exc: ProviderError) -> None:
+    if not exc.retryable:
+        try:
+            job_fail(job, code=exc.code, message=exc.user_message, detail=exc.detail)
+        except IllegalTransition:
+            pass
+        return
+    errors = job.step_errors + 1
+    GenerationJob.objects.filter(pk=job.pk).update(step_errors=errors)
+    job.step_errors = errors
+    # The sweeper fails the job as a timeout once it passes the model's hard limit.
+    schedule_poll(job, backoff_s(errors, exc.retry_after))
+
+
+def estimated_progress(job: GenerationJob, now) -> float:
+    started = job.running_at or now
+    elapsed = (now - started).total_seconds()
+    return round(min(ESTIMATE_CAP, 100.0 * elapsed / max(1.0, typical_run_s(job))), 1)
+
+
+def _eta(job: GenerationJob, now, progress: float | None):
+    typical = typical_run_s(job)
+    if job.status == JobStatus.IN_QUEUE:
+        return now + timedelta(seconds=typical)
+    started = job.running_at or now
+    elapsed = (now - started).total_seconds()
+    if progress and progress >= 5:
+        remaining = elapsed * (100.0 - progress) / progress
+    else:
+        remaining = max(0.0, typical - elapsed)
+    return now + timedelta(seconds=remaining)
+
+
+def _logs_tail(job: GenerationJob, lines: tuple[str, ...]) -> str:
+    if not lines:
+        return job.logs_tail
+    return "\n".join(lines)[-LOGS_TAIL_CHARS:]
+
+
+def apply_report(job: GenerationJob, report: StatusReport) -> None:
+    """Record what the provider said and decide the next step (inside a transaction)."""
+    now = timezone.now()
+    if job.step_errors:
+        GenerationJob.objects.filter(pk=job.pk).update(step_errors=0)
+        job.step_errors = 0
+    if report.state == State.COMPLETED:
+        if report.error is not None:
+            _fail_with(job, report.error)
+            return
+        handle = dict(job.provider_handle)
+        if report.result is not None:
+            handle["result"] = asdict(report.result)
+        job = job_mark_downloading(job, handle=handle)
+        enqueue("finalize", job)
+        return
+    if report.state == State.FAILED:
+        _fail_with(
+            job, report.error or ProviderError(ErrorCode.PROVIDER_ERROR, "failed, no detail")
+        )
+        return
+    if report.state == State.CANCELLED:
+        job_mark_cancelled(job, billed=False)
+        return
+
+    logs = _logs_tail(job, report.logs)
+    if report.state == State.RUNNING:
+        if job.status == JobStatus.IN_QUEUE:
+            job = job_mark_running(job)
+        estimated = report.progress is None
+        progress = estimated_progress(job, now) if estimated else float(report.progress)
+        job_update_live(
+            job,
+            progress=progress,
+            progress_estimated=estimated,
+            eta_at=_eta(job, now, progress),
+            logs_tail=logs,
+        )
+    else:  # IN_QUEUE (a RUNNING job never goes back to the queue on the card)
+        if job.status == JobStatus.IN_QUEUE:
+            job_update_live(
+                job,
+                queue_position=report.queue_position,
+                eta_at=_eta(job, now, None),
+                logs_tail=logs,
+            )
+    schedule_poll(job, poll_interval_s(job))
+
+
+def _fail_with(job: GenerationJob, error: ProviderError) -> None:
+    if error.code == ErrorCode.CANCELLED:
+        job_mark_cancelled(job, billed=False)
+        return
+    job_fail(job, code=error.code, message=error.user_message, detail=error.detail)
+
+
+def job_webhook_received(*, job: GenerationJob) -> bool:
+    """A provider says something changed: poll now instead of at the next countdown.
+    Duplicate and late deliveries find the job finished (or a poll already due) and do
+    nothing. The payload itself is not trusted: the status call is the truth."""
+    job.refresh_from_db()
+    if job.status not in POLLED or is_local(job.provider):
+        return False
+    return schedule_poll(job, 0)

@@ -1,0 +1,164 @@
+"""When the pipeline acts next: poll intervals, retry backoff, leases, and the one place
+that enqueues pipeline tasks (always after commit)."""
+
+from __future__ import annotations
+
+import random
+import threading
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .. import catalog
+from ..models import GenerationJob, JobStatus
+
+
+def _catalog_entry(job: GenerationJob):
+    try:
+        return catalog.get(job.model_id)
+    except KeyError:
+        return None
+
+
+def typical_run_s(job: GenerationJob) -> float:
+    spec = _catalog_entry(job)
+    return float(spec.typical_run_s) if spec else 120.0
+
+
+def hard_limit_s(job: GenerationJob) -> float:
+    spec = _catalog_entry(job)
+    return float(spec.time_limit_s) if spec else 1800.0
+
+
+def backoff_s(attempt: int, retry_after: float | None = None) -> float:
+    """Capped exponential backoff with jitter ("equal jitter": half fixed, half random, so
+    retries spread out but never come back at once). A provider's Retry-After wins when
+    it asks for longer."""
+    base = settings.GENERATION_RETRY_BASE_S
+    cap = settings.GENERATION_RETRY_MAX_S
+    ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+    if retry_after:
+        delay = max(delay, min(float(retry_after), 3600.0))
+    return delay
+
+
+def poll_interval_s(job: GenerationJob) -> float:
+    """Adaptive to the model: a 4-minute model is polled every ~12 s while running, a
+    10-second one every second; while queued the interval grows with the time already
+    waited (backoff). With a webhook registered, polling is only the safety net."""
+    low, high = settings.GENERATION_POLL_MIN_S, settings.GENERATION_POLL_MAX_S
+    now = timezone.now()
+    if job.status == JobStatus.IN_QUEUE:
+        waited = (now - (job.in_queue_at or now)).total_seconds()
+        interval = max(low, waited / 4)
+    else:
+        interval = typical_run_s(job) / 20
+    interval = min(high, max(low, interval))
+    if job.provider_handle.get("webhook"):
+        interval = min(high * 3, interval * 3)
+    return interval
+
+
+def lease_s() -> float:
+    return float(settings.GENERATION_LEASE_S)
+
+
+def claim_lease(job: GenerationJob, *, statuses: tuple[str, ...]) -> bool:
+    """Exclusive claim on a long step (submit, render, download) for lease_s seconds;
+    False when another worker holds an unexpired claim."""
+    now = timezone.now()
+    until = now + timedelta(seconds=lease_s())
+    claimed = (
+        GenerationJob.objects.filter(pk=job.pk, status__in=statuses)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=until, next_poll_at=until, updated_at=now)
+    )
+    if claimed:
+        job.lease_until = job.next_poll_at = until
+    return bool(claimed)
+
+
+@contextmanager
+def lease_heartbeat(job_id: int):
+    """Keep extending the lease while a long step runs in this worker (a big download, a
+    render), so the sweeper does not hand the job to a second worker. If this worker dies,
+    the heartbeat dies with it and the lease lapses."""
+    stop = threading.Event()
+    period = max(0.5, lease_s() / 3)
+
+    def beat():
+        try:
+            while not stop.wait(period):
+                until = timezone.now() + timedelta(seconds=lease_s())
+                GenerationJob.objects.filter(pk=job_id).update(
+                    lease_until=until, next_poll_at=until
+                )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"lease-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def release_lease(job: GenerationJob, *, retry_in_s: float | None = None) -> None:
+    now = timezone.now()
+    next_at = now + timedelta(seconds=retry_in_s) if retry_in_s is not None else None
+    GenerationJob.objects.filter(pk=job.pk).update(lease_until=None, next_poll_at=next_at)
+    job.lease_until, job.next_poll_at = None, next_at
+
+
+def schedule_poll(job: GenerationJob, countdown: float) -> bool:
+    """Schedule the next poll; the job's poll_seq goes up by one and the task carries the
+    new number. Any older poll still in flight sees a stale number and stops, so there is
+    only ever one live poll chain per job. False if someone else scheduled first."""
+    from .. import tasks
+
+    seq = job.poll_seq
+    due = timezone.now() + timedelta(seconds=countdown)
+    updated = GenerationJob.objects.filter(pk=job.pk, poll_seq=seq).update(
+        poll_seq=seq + 1, next_poll_at=due
+    )
+    if not updated:
+        return False
+    job.poll_seq, job.next_poll_at = seq + 1, due
+    job_id = job.pk
+    transaction.on_commit(
+        lambda: tasks.poll.apply_async((job_id, seq + 1), countdown=max(0.0, countdown))
+    )
+    return True
+
+
+def enqueue(task_name: str, job: GenerationJob, countdown: float = 0) -> None:
+    """Enqueue submit / finalize / render_local / cancel for `job` after commit."""
+    from .. import tasks
+
+    task = getattr(tasks, task_name)
+    job_id = job.pk
+    if countdown > 0:
+        transaction.on_commit(lambda: task.apply_async((job_id,), countdown=countdown))
+    else:
+        transaction.on_commit(lambda: task.delay(job_id))
+
+
+__all__ = [
+    "backoff_s",
+    "claim_lease",
+    "enqueue",
+    "hard_limit_s",
+    "lease_heartbeat",
+    "lease_s",
+    "poll_interval_s",
+    "release_lease",
+    "schedule_poll",
+    "typical_run_s",
+]

@@ -1,0 +1,211 @@
+"""Submitting a job to its provider — at most once.
+
+A job is claimed by the QUEUED -> SUBMITTING transition (only one worker can win it) and
+leaves SUBMITTING only with the provider's request id stored or with a failure. A worker
+that dies mid-submit leaves the job SUBMITTING with a lapsed lease; whoever picks it up
+next does not know whether the provider got the request, so it asks the provider
+(reconcile) instead of sending it again.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .. import catalog
+from ..models import GenerationJob, JobStatus
+from ..providers.base import ErrorCode, ProviderError, Submission, SubmitRequest
+from .providers import get_provider, is_local
+from .scheduling import backoff_s, claim_lease, enqueue, lease_s, poll_interval_s, schedule_poll
+from .transitions import (
+    IllegalTransition,
+    job_fail,
+    job_mark_cancelled,
+    job_mark_submitted,
+    job_mark_submitting,
+    job_requeue,
+)
+
+logger = logging.getLogger("generation.jobs")
+
+AMBIGUOUS_MESSAGE = (
+    "The provider may have accepted this generation but never confirmed it. To avoid paying "
+    "twice it was not sent again; check the provider's dashboard before retrying."
+)
+
+
+def webhook_url(job: GenerationJob) -> str:
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    if not base or is_local(job.provider):
+        return ""
+    return base + reverse("generation:webhook", args=[job.provider, job.webhook_token])
+
+
+def _image_url(job: GenerationJob) -> str:
+    image_id = job.params.get("image_id")
+    if not image_id:
+        return ""
+    from media_library.models import MediaItem
+
+    item = MediaItem.objects.filter(pk=image_id, owner_id=job.owner_id).first()
+    if item is None:
+        return ""
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    if base:
+        return base + item.file.url
+    # No public address: hand the image over inline (fal and Replicate accept data URIs).
+    with item.file.open("rb") as fh:
+        data = base64.b64encode(fh.read()).decode()
+    return f"data:{item.mime_type or 'image/png'};base64,{data}"
+
+
+def submit_request(job: GenerationJob) -> SubmitRequest:
+    spec = catalog.get(job.model_id)
+    return SubmitRequest(
+        job_id=job.pk,
+        model_id=job.model_id,
+        endpoint=spec.endpoint,
+        prompt=job.prompt,
+        params=dict(job.params),
+        negative_prompt=job.negative_prompt,
+        image_url=_image_url(job),
+        webhook_url=webhook_url(job),
+    )
+
+
+def job_submit(*, job_id: int) -> None:
+    job = GenerationJob.objects.filter(pk=job_id).first()
+    if job is None or job.provider_request_id:
+        return  # gone, or already submitted: never submit twice
+    if job.cancel_requested and job.status in (JobStatus.QUEUED, JobStatus.SUBMITTING):
+        if job.status == JobStatus.QUEUED:
+            _quietly(job_mark_cancelled, job)
+            return
+    ambiguous = False
+    if job.status == JobStatus.QUEUED:
+        try:
+            job = job_mark_submitting(job, lease_s=lease_s())
+        except IllegalTransition:
+            return  # another worker claimed it, or it was cancelled
+    elif job.status == JobStatus.SUBMITTING:
+        # Only after the previous claim lapsed: that worker died or gave up mid-call.
+        if not claim_lease(job, statuses=(JobStatus.SUBMITTING,)):
+            return
+        ambiguous = True
+    else:
+        return
+
+    if is_local(job.provider):
+        _submit_local(job)
+        return
+
+    provider = get_provider(job.provider)
+    request = submit_request(job)
+    try:
+        submission = None
+        if ambiguous:
+            submission = provider.reconcile(request)
+            if submission is None:
+                logger.info("reconcile: provider has no request for job %s; sending", job.pk)
+        if submission is None:
+            submission = provider.submit(request)
+    except ProviderError as exc:
+        _submit_failed(job, exc, ambiguous=ambiguous)
+        return
+    _submitted(job, submission, webhook=bool(request.webhook_url))
+
+
+def _submitted(job: GenerationJob, submission: Submission, *, webhook: bool) -> None:
+    handle = dict(submission.handle)
+    handle["webhook"] = webhook
+    with transaction.atomic():
+        try:
+            job = job_mark_submitted(job, request_id=submission.request_id, handle=handle)
+        except IllegalTransition:
+            # Cancelled or timed out while the call was in flight: the provider has a
+            # request we no longer want.
+            logger.warning("job %s left submitting during the call; cancelling", job.pk)
+            _cancel_orphan(job, submission)
+            return
+        if job.cancel_requested:
+            enqueue("cancel", job)
+        else:
+            schedule_poll(job, poll_interval_s(job))
+
+
+def _cancel_orphan(job: GenerationJob, submission: Submission) -> None:
+    GenerationJob.objects.filter(pk=job.pk, provider_request_id="").update(
+        provider_request_id=submission.request_id, provider_handle=dict(submission.handle)
+    )
+    try:
+        get_provider(job.provider).cancel(submission)
+    except ProviderError:
+        logger.warning("provider cancel of orphan request for job %s failed", job.pk)
+
+
+def _submit_failed(job: GenerationJob, exc: ProviderError, *, ambiguous: bool) -> None:
+    logger.warning(
+        "submit failed",
+        extra={"job_id": job.pk, "error_code": exc.code, "request_sent": exc.request_sent},
+    )
+    if exc.request_sent:
+        if exc.retryable and job.attempts < settings.GENERATION_MAX_ATTEMPTS:
+            # The provider may have it: stay SUBMITTING, let the lease lapse at once and
+            # come back to reconcile (not resend) after a backoff.
+            from .scheduling import release_lease
+
+            delay = backoff_s(job.attempts, exc.retry_after)
+            GenerationJob.objects.filter(pk=job.pk).update(attempts=job.attempts + 1)
+            release_lease(job, retry_in_s=delay)
+            enqueue("submit", job, countdown=delay)
+            return
+        _quietly(
+            job_fail,
+            job,
+            code=exc.code,
+            message=AMBIGUOUS_MESSAGE if exc.code != ErrorCode.AUTH else "",
+            detail=exc.detail,
+        )
+        return
+    if exc.retryable and job.attempts < settings.GENERATION_MAX_ATTEMPTS:
+        delay = backoff_s(job.attempts, exc.retry_after)
+        with transaction.atomic():
+            try:
+                job = job_requeue(job, error=exc, delay_s=delay)
+            except IllegalTransition:
+                return
+            enqueue("submit", job, countdown=delay)
+        return
+    _quietly(job_fail, job, code=exc.code, message=exc.user_message, detail=exc.detail)
+
+
+def _submit_local(job: GenerationJob) -> None:
+    """The local renderer has no remote queue: its submit enqueues the render task on the
+    `media` queue (after commit), and the job waits there IN_QUEUE."""
+    with transaction.atomic():
+        submission = get_provider(job.provider).submit(submit_request(job))
+        handle = {**submission.handle, "webhook": False, "local": True}
+        try:
+            job_mark_submitted(
+                job,
+                request_id=submission.request_id,
+                handle=handle,
+                # The media queue may be busy with exports: give it time before the
+                # sweeper re-sends the render task (a duplicate is harmless, just waste).
+                next_poll_at=timezone.now() + timedelta(seconds=5 * lease_s()),
+            )
+        except IllegalTransition:
+            transaction.set_rollback(True)  # drops the enqueue with it
+
+
+def _quietly(fn, job, **kwargs):
+    try:
+        return fn(job, **kwargs)
+    except IllegalTransition:
+        return None
