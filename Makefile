@@ -1,0 +1,44 @@
+# Two commands for a newcomer: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The suite runs on PostgreSQL when one answers on 127.0.0.1:5432 (as in CI), else SQLite.
+TEST_DATABASE_URL ?= $(shell $(PYTHON) -c "import socket;s=socket.socket();s.settimeout(1);print('postgres://postgres@127.0.0.1:5432/postgres' if s.connect_ex(('127.0.0.1',5432))==0 else '')")
+PYTEST_ARGS ?=
+
+.PHONY: run test lint chromium clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-test.txt
+	touch $@
+
+run: $(VENV)/.installed
+	@mkdir -p var
+	$(PY) scripts/devserver.py run
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; \
+	  else echo "Browser tests need Chromium: run 'sudo apt-get install chromium' once."; exit 1; fi; \
+	fi
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: $(VENV)/.installed-test chromium lint
+	@mkdir -p var staticfiles
+	DATABASE_URL="$(TEST_DATABASE_URL)" CUTROOM_TEST_SLOT=$${CUTROOM_TEST_SLOT:-ci} \
+	  $(PY) scripts/devserver.py exec -- $(PY) -m pytest -m "e2e or not e2e" $(PYTEST_ARGS)
+
+clean:
+	rm -rf var/test-logs var/test*.sqlite3 .pytest_cache
