@@ -20,6 +20,7 @@ from project.live import broadcast_on_commit, render_fragment
 
 from . import processing
 from .models import MediaItem
+from .signals import media_item_deleting
 from .sniffing import MediaRejected, clean_title, sniff
 
 logger = logging.getLogger(__name__)
@@ -265,12 +266,14 @@ def media_rename(*, item: MediaItem, title: str) -> MediaItem:
 
 
 def media_delete(*, item: MediaItem) -> None:
-    """Delete the row (clips that use it go with it, per the editor's foreign key) and,
-    once committed, its file and derived images."""
+    """Delete the row and, once committed, its file and derived images. Receivers of
+    `media_item_deleting` (the editor) remove clips that use it first; if clips remain,
+    the editor's PROTECT foreign key raises ProtectedError and nothing is deleted."""
     names = [f.name for f in (item.file, item.poster, item.filmstrip, item.waveform) if f]
     storage = item.file.storage
     owner_id, dom_id = item.owner_id, item.dom_id
     with transaction.atomic():
+        media_item_deleting.send(sender=MediaItem, item=item)
         item.delete()
         transaction.on_commit(lambda: [storage.delete(n) for n in names])
         broadcast_on_commit(

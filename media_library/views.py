@@ -137,9 +137,7 @@ def delete(request, media_id: int):
         try:
             services.media_delete(item=item)
         except ProtectedError:
-            error = (
-                "It is still on a timeline that does not allow removing it. Remove its clips first."
-            )
+            error = "It is still used in a timeline. Remove its clips from the timeline first."
         else:
             return render(
                 request, "media_library/partials/action_done.html", {"removed_dom_id": dom_id}

@@ -386,3 +386,25 @@ def test_card_endpoint_and_upload_json_shape(alice_client, user, tmp_path):
         'data-status="ready"' in html and f'data-filmstrip-frames="{item.filmstrip_frames}"' in html
     )
     assert json.loads(alice_client.post(reverse("media_library:upload")).content)["error"]
+
+
+def test_delete_sends_signal_and_reports_protected_clips(alice_client, user, tmp_path):
+    from django.db.models import ProtectedError
+
+    from media_library.signals import media_item_deleting
+
+    item = make_ready_video(user, tmp_path)
+    calls = []
+
+    def still_used(sender, item, **kwargs):
+        calls.append(item.pk)
+        raise ProtectedError("clips use it", set())
+
+    media_item_deleting.connect(still_used)
+    try:
+        html = alice_client.post(reverse("media_library:delete", args=[item.pk])).content.decode()
+    finally:
+        media_item_deleting.disconnect(still_used)
+    assert calls == [item.pk]
+    assert "Remove its clips from the timeline first" in html
+    assert MediaItem.objects.filter(pk=item.pk).exists() and open(item.file.path, "rb")
