@@ -9,7 +9,11 @@ import pytest
 from generation.providers import get_provider
 from generation.providers.base import ErrorCode, ProviderError, State, Submission, SubmitRequest
 from generation.providers.http import fetch_result
-from tests.emulators.fixtures import fal_emulator, fal_settings  # noqa: F401
+from tests.emulators import fixtures
+
+# Until tests/conftest.py imports them for everyone.
+fal_emulator = fixtures.fal_emulator
+fal_settings = fixtures.fal_settings
 
 ENDPOINT = "fal-ai/minimax/hailuo-02/standard/text-to-video"
 
