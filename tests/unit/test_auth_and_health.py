@@ -78,3 +78,46 @@ def test_security_headers_on_pages(client, user):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "nonce-" in response["Content-Security-Policy"]
     assert "unsafe-eval" not in response["Content-Security-Policy"]
+
+
+def test_login_is_throttled_per_username(client, user, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.LOGIN_RATE_PER_USER = "3/m"
+    for _ in range(3):
+        assert (
+            client.post(reverse("login"), {"username": "alice", "password": "guess"}).status_code
+            == 200
+        )
+    blocked = client.post(
+        reverse("login"), {"username": "alice", "password": "correct-horse-battery-staple-9"}
+    )
+    assert blocked.status_code == 429
+    assert blocked["Retry-After"] == "60"
+    assert "Too many sign-in attempts" in blocked.content.decode()
+    assert "_auth_user_id" not in client.session  # even the right password waits
+
+
+def test_production_profile_passes_check_deploy():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(
+        os.environ,
+        DEBUG="false",
+        SECRET_KEY="q7-Vx2pLm9sT4wZ8nB1cR6yH3jK5dF0gA-uE7iO2Zx_PqW8e",
+        ALLOWED_HOSTS="cutroom.example.com",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
