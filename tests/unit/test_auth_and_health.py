@@ -105,10 +105,10 @@ def test_production_profile_passes_check_deploy():
     import sys
     from pathlib import Path
 
-    env = dict(
-        os.environ,
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(
         DEBUG="false",
-        SECRET_KEY="q7-Vx2pLm9sT4wZ8nB1cR6yH3jK5dF0gA-uE7iO2Zx_PqW8e",
+        SECRET_KEY="q7-Vx2pLm9sT4wZ8nB1cR6yH3jK5dF0gA-uE7iO2Zx_PqW8e-Lm3Nb5Vc7Xz9",
         ALLOWED_HOSTS="cutroom.example.com",
     )
     result = subprocess.run(
