@@ -23,3 +23,9 @@ def media_cost(value) -> str:
         return f"${float(value):.2f}"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def media_label(key) -> str:
+    """metadata keys as labels: "pixel_format" -> "Pixel format"."""
+    return str(key).replace("_", " ").capitalize()
