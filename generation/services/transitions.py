@@ -56,7 +56,8 @@ def transition(job: GenerationJob, to: str, **fields: Any) -> GenerationJob:
     if to not in ALLOWED.get(current, frozenset()):
         raise IllegalTransition(f"job {job.pk}: {current} -> {to} is not allowed")
     now = timezone.now()
-    fields.setdefault(STAMP[to], now)
+    if to in STAMP:
+        fields.setdefault(STAMP[to], now)
     if to not in LIVE_STATUSES:
         fields.setdefault("next_poll_at", None)
         fields.setdefault("lease_until", None)
@@ -72,7 +73,10 @@ def transition(job: GenerationJob, to: str, **fields: Any) -> GenerationJob:
     job.status = to
     job.updated_at = now
     logger.info(
-        "job transition",
+        "job %s %s -> %s",
+        job.pk,
+        current,
+        to,
         extra={
             "job_id": job.pk,
             "from_status": current,
