@@ -174,6 +174,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MEDIA_MAX_UPLOAD_MB = env.int("MEDIA_MAX_UPLOAD_MB", default=2048)
 MEDIA_MAX_IMAGE_PIXELS = env.int("MEDIA_MAX_IMAGE_PIXELS", default=50_000_000)
 MEDIA_PROBE_TIME_LIMIT_S = env.int("MEDIA_PROBE_TIME_LIMIT_S", default=120)
+# Timeline export (editor): x264 speed/quality, the stall watchdog, exports per user at once.
+EXPORT_X264_PRESET = env.str("EXPORT_X264_PRESET", default="veryfast")
+EXPORT_CRF = env.int("EXPORT_CRF", default=20)
+EXPORT_STALL_TIMEOUT_S = env.int("EXPORT_STALL_TIMEOUT_S", default=60)
+EXPORT_MAX_ACTIVE = env.int("EXPORT_MAX_ACTIVE", default=2)
 
 # --- Providers -------------------------------------------------------------------------
 FAL_KEY = env.str("FAL_KEY", default="")
