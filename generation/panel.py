@@ -107,6 +107,11 @@ def aspect_box(ratio: str, size: int = 18) -> tuple[int, int]:
     return max(6, round(size * a / b)), size
 
 
+def _resolution_key(resolution: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in resolution if ch.isdigit())
+    return (int(digits) if digits else 0, resolution)
+
+
 def _money(amount: Decimal) -> str:
     return f"${amount.quantize(Decimal('0.01'))}"
 
@@ -179,6 +184,12 @@ class ComposerState:
     @property
     def sorted_durations(self) -> list[int]:
         return sorted(self.spec.durations) if self.spec else []
+
+    @property
+    def sorted_resolutions(self) -> list[str]:
+        if not self.spec:
+            return []
+        return sorted(self.spec.resolutions, key=_resolution_key)
 
     @property
     def aspect_choices(self) -> list[tuple[str, int, int]]:

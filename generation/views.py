@@ -172,9 +172,12 @@ def generate(request):
 
     created: list[GenerationJob] = []
     refusal: LimitExceeded | None = None
-    for params in _variation_params(state):
+    for index, params in enumerate(_variation_params(state)):
         try:
-            created.append(job_create(user=request.user, model_id=state.model_id, params=params))
+            job = job_create(
+                user=request.user, model_id=state.model_id, params=params, batch_index=index
+            )
+            created.append(job)
         except LimitExceeded as exc:
             refusal = exc
             break

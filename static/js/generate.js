@@ -155,6 +155,18 @@ document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
   }
 });
 
+// "Started 3 variations." is a moment's news; the cards say the rest.
+let noticeTimer = null;
+document.body.addEventListener("htmx:oobAfterSwap", (event) => {
+  const target = event.detail && event.detail.target;
+  if (!target || target.id !== "gen-notice") return;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => {
+    const notice = document.getElementById("gen-notice");
+    if (notice) notice.textContent = "";
+  }, 8000);
+});
+
 document.body.addEventListener("htmx:afterSettle", () => {
   updateCount();
   const queue = document.getElementById("job-queue");

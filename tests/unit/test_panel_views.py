@@ -335,7 +335,9 @@ def test_generate_local_creates_job_and_inserts_its_card(alice_client, user):
     assert "Started 1 generation." in html
 
 
-def test_generate_variations_make_jobs_with_different_seeds(alice_client):
+def test_generate_variations_make_jobs_with_different_seeds(alice_client, settings):
+    # The cooldown between generations applies to a request, not to each of its variations.
+    settings.GENERATION_COOLDOWN_S = 30
     data = {
         "model": "local",
         "rendered_model": "local",
