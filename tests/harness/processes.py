@@ -175,7 +175,19 @@ class CeleryWorker(ManagedProcess):
 
     def start(self, timeout: float = 60) -> None:
         super().start()
-        self.wait_ready(timeout)
+        try:
+            self.wait_ready(timeout)
+        except BaseException:
+            self.kill()  # never leave a half-started worker behind
+            raise
+
+    @property
+    def broker_url(self) -> str:
+        return (
+            self.env.get("CELERY_BROKER_URL")
+            or self.env.get("REDIS_URL")
+            or "redis://127.0.0.1:6379/0"
+        )
 
     def wait_ready(self, timeout: float = 60) -> None:
         from project.celery import app
@@ -185,7 +197,9 @@ class CeleryWorker(ManagedProcess):
         def answered():
             if not self.alive():
                 raise RuntimeError(f"worker exited:\n{self.log_tail()}")
-            return app.control.ping(destination=[hostname], timeout=0.5)
+            # Ask on the worker's own broker, which a test may have set apart.
+            with app.connection_for_write(self.broker_url) as conn:
+                return app.control.ping(destination=[hostname], timeout=0.5, connection=conn)
 
         wait_until(answered, timeout=timeout, what="the Celery worker to answer a ping")
 
@@ -215,7 +229,13 @@ class DaphneServer(ManagedProcess):
 
     def start(self, timeout: float = 60) -> None:
         super().start()
+        try:
+            self._wait_serving(timeout)
+        except BaseException:
+            self.kill()
+            raise
 
+    def _wait_serving(self, timeout: float) -> None:
         def answers():
             if not self.alive():
                 raise RuntimeError(f"daphne exited:\n{self.log_tail()}")
