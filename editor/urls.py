@@ -30,6 +30,11 @@ urlpatterns = [
         views.track_toggle,
         name="track_toggle",
     ),
+    path(
+        "editor/timelines/<int:pk>/tracks/<int:track_id>/delete/",
+        views.track_delete,
+        name="track_delete",
+    ),
     path("editor/timelines/<int:pk>/exports/", views.export_list, name="export_list"),
     path("editor/timelines/<int:pk>/export/", views.export_start, name="export_start"),
     path("editor/exports/<int:export_id>/cancel/", views.export_cancel, name="export_cancel"),

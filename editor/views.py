@@ -320,6 +320,18 @@ def track_toggle(request, pk: int, track_id: int):
 
 @login_required
 @require_POST
+def track_delete(request, pk: int, track_id: int):
+    timeline = _own_timeline(request, pk)
+    track = get_object_or_404(Track, pk=track_id, timeline=timeline)
+    try:
+        services.track_delete(track=track)
+    except ValidationError as exc:
+        return _service_error(exc)
+    return _fragment(request, timeline)
+
+
+@login_required
+@require_POST
 def timeline_undo(request, pk: int):
     timeline = _own_timeline(request, pk)
     try:

@@ -79,7 +79,7 @@ function dropTarget(event) {
   const kind = trackKindFor(dragged?.kind);
   const lane = event.target.closest?.(".tl-lane");
   if (lane && lane.closest(".tl-doc") === doc) {
-    if (lane.dataset.kind !== kind) return { refused: `Put ${dragged?.kind === "audio" ? "audio on an audio" : "pictures on a video"} track.` };
+    if (lane.dataset.kind !== kind) return { refused: `Put ${dragged?.kind === "audio" ? "audio on an audio" : "video and images on a video"} track.` };
     if (lane.closest(".tl-track")?.dataset.locked) return { refused: "That track is locked." };
     return { lane, trackId: lane.dataset.trackId };
   }
@@ -106,12 +106,15 @@ function showGhost(target, event) {
   clearDropLook();
   const region = regionEl();
   const ghost = region?.querySelector(".tl-ghost");
-  if (!ghost || !target || target.refused) return;
+  if (!ghost || !target) return;
   const { start, snapAt, len } = dropStart(event);
   const canvas = region.querySelector(".tl-canvas");
   const canvasRect = canvas.getBoundingClientRect();
   let rowRect;
-  if (target.lane) {
+  ghost.classList.toggle("is-refused", !!target.refused);
+  if (target.refused) {
+    rowRect = event.target.closest(".tl-lane").getBoundingClientRect();
+  } else if (target.lane) {
     target.lane.classList.add("is-drop");
     rowRect = target.lane.getBoundingClientRect();
   } else {
@@ -125,15 +128,15 @@ function showGhost(target, event) {
   ghost.style.top = `${rowRect.top - canvasRect.top + 3}px`;
   ghost.style.height = `${Math.max(20, Math.min(rowRect.height, 60) - 6)}px`;
   ghost.style.width = `${Math.max(8, len * state.pps)}px`;
-  ghost.textContent = dragged?.title || "";
-  showSnapLine(snapAt);
+  ghost.textContent = target.refused || dragged?.title || "";
+  showSnapLine(target.refused ? null : snapAt);
 }
 
 document.addEventListener("dragover", (event) => {
   if (!isMediaDrag(event) || !regionEl()?.contains(event.target)) return;
   const target = dropTarget(event);
   if (!target) return;
-  event.preventDefault();
+  event.preventDefault(); // also for a refusal, so the ghost can say why
   event.dataTransfer.dropEffect = target.refused ? "none" : "copy";
   showGhost(target, event);
 });

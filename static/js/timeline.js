@@ -236,6 +236,10 @@ const actions = {
     row.hidden = !row.hidden;
     if (!row.hidden) row.querySelector("input")?.select();
   },
+  "track-delete": (btn) => {
+    const track = btn.closest(".tl-track");
+    if (track) edit(`tracks/${track.dataset.trackId}/delete/`, {});
+  },
   "track-toggle": (btn) => {
     const track = btn.closest(".tl-track");
     if (!track) return;

@@ -528,3 +528,18 @@ def test_export_of_an_empty_timeline_is_refused_with_the_reason(client_in, timel
     )
     assert response.status_code == 400
     assert "empty" in text(response)
+
+
+def test_empty_track_can_be_removed_and_its_button_only_shows_when_empty(
+    client_in, timeline, media
+):
+    extra = services.track_create(timeline=timeline, kind="video")
+    services.clip_add(timeline=timeline, media_item=media(), start_s=0, track=v1(timeline))
+    body = text(client_in.get(url("timeline", timeline.pk)))
+    assert body.count('data-action="track-delete"') == 2  # the new video track and A1
+    response = client_in.post(url("track_delete", timeline.pk, extra.pk))
+    assert response.status_code == 200
+    assert not Track.objects.filter(pk=extra.pk).exists()
+    assert f'id="track-{extra.pk}"' not in text(response)
+    # Someone else's track id in my timeline's URL.
+    assert client_in.post(url("track_delete", timeline.pk, 999999)).status_code == 404
