@@ -27,15 +27,25 @@ def check_redis() -> tuple[bool, str]:
         return False, type(exc).__name__
 
 
+def ping_workers(
+    broker_url: str, *, timeout: float = 1.0, destination: list[str] | None = None
+) -> list:
+    """Broadcast a ping on `broker_url` and collect the replies. A throwaway Celery app is
+    used so any broker can be asked (an operator shell, a test with a private broker)
+    without touching the project app's connection pool."""
+    from celery import Celery
+
+    probe = Celery("cutroom-probe", broker=broker_url, set_as_current=False)
+    try:
+        return probe.control.ping(timeout=timeout, destination=destination) or []
+    finally:
+        probe.close()
+
+
 def check_workers(timeout: float = 1.0) -> tuple[bool, str]:
     """Ask live workers to answer a broadcast ping; none answering means down."""
-    from project.celery import app
-
     try:
-        # The broker is read at call time so a test (or an operator shell) can point it
-        # at another broker without re-importing the Celery app.
-        with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
-            replies = app.control.ping(timeout=timeout, connection=conn) or []
+        replies = ping_workers(settings.CELERY_BROKER_URL, timeout=timeout)
     except Exception as exc:  # noqa: BLE001
         return False, type(exc).__name__
     if not replies:

@@ -190,7 +190,7 @@ class CeleryWorker(ManagedProcess):
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
-        from project.celery import app
+        from project.health import ping_workers
 
         hostname = self.node.replace("%h", socket.gethostname())
 
@@ -198,8 +198,7 @@ class CeleryWorker(ManagedProcess):
             if not self.alive():
                 raise RuntimeError(f"worker exited:\n{self.log_tail()}")
             # Ask on the worker's own broker, which a test may have set apart.
-            with app.connection_for_write(self.broker_url) as conn:
-                return app.control.ping(destination=[hostname], timeout=0.5, connection=conn)
+            return ping_workers(self.broker_url, timeout=0.5, destination=[hostname])
 
         wait_until(answered, timeout=timeout, what="the Celery worker to answer a ping")
 
