@@ -13,6 +13,12 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from tests.emulators.fixtures import (  # noqa: F401 - fixtures shared by every test module
+    fal_emulator,
+    fal_settings,
+    replicate_emulator,
+    replicate_settings,
+)
 from tests.harness.live_client import LiveClient, SocketClient, session_cookie_for
 from tests.harness.processes import CeleryWorker, DaphneServer, base_env, database_url_for
 
