@@ -29,9 +29,19 @@ const player = {
 const stage = () => document.getElementById("preview-stage");
 
 // --- What is on screen at time t ---------------------------------------------------------------
+// Layers are read from the timeline DOM once per swap (every stored change replaces the
+// .tl-doc element), not on every animation frame.
+let cached = { doc: null, value: null };
+
 function layers() {
   const doc = docEl();
   if (!doc) return { video: [], audio: [] };
+  if (cached.doc === doc) return cached.value;
+  cached = { doc, value: readLayers(doc) };
+  return cached.value;
+}
+
+function readLayers(doc) {
   const tracks = [...doc.querySelectorAll(".tl-track")];
   const clipsByTrack = new Map();
   for (const c of allClips()) {

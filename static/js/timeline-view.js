@@ -9,6 +9,7 @@ import {
   emit,
   formatShort,
   formatTimecode,
+  headWidth,
   regionEl,
   state,
 } from "./timeline-core.js";
@@ -22,7 +23,7 @@ export const scroller = () => regionEl()?.querySelector(".tl-scroll");
 /** The length the canvas shows: the edit plus room to drop after it, at least one screen. */
 function canvasLength() {
   const sc = scroller();
-  const visible = sc ? (sc.clientWidth - 112) / state.pps : 30;
+  const visible = sc ? (sc.clientWidth - headWidth()) / state.pps : 30;
   return Math.max(duration() + Math.max(10, visible * 0.5), visible, 10);
 }
 
@@ -52,7 +53,7 @@ export function zoomFit() {
   const sc = scroller();
   if (!sc) return;
   const span = Math.max(duration(), 5);
-  setZoom((sc.clientWidth - 112 - 24) / span, { anchorTime: 0 });
+  setZoom((sc.clientWidth - headWidth() - 24) / span, { anchorTime: 0 });
   sc.scrollLeft = 0;
 }
 
@@ -106,7 +107,7 @@ export function followPlayhead() {
   if (!sc) return;
   const x = state.playhead * state.pps;
   const left = sc.scrollLeft;
-  const width = sc.clientWidth - 112;
+  const width = sc.clientWidth - headWidth();
   if (x < left || x > left + width - 16) sc.scrollLeft = Math.max(0, x - width * 0.1);
 }
 
