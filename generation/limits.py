@@ -97,12 +97,12 @@ def check_and_reserve(*, user, estimate: Decimal, skip_cooldown: bool = False) -
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("check_and_reserve must run inside job_create's transaction")
     now = timezone.now()
-    budget_for(user)
-    # The lock that serialises this user's creates. Writing first matters on SQLite, whose
-    # transactions take the database write lock at their first write (a read-then-write
-    # pair would fail with "database is locked" instead of waiting); on PostgreSQL the
-    # UPDATE and the FOR UPDATE both take the row lock.
-    GenerationBudget.objects.filter(user=user).update(month=F("month"))
+    # The lock that serialises this user's creates. The first statement must be a write:
+    # SQLite takes its write lock then, and a transaction that read first cannot wait for
+    # the lock ("database is locked" at once). On PostgreSQL the UPDATE and the FOR UPDATE
+    # both take the row lock.
+    if not GenerationBudget.objects.filter(user=user).update(month=F("month")):
+        GenerationBudget.objects.get_or_create(user=user)
     budget = GenerationBudget.objects.select_for_update().get(user=user)
 
     if budget.month != _month_start(now):

@@ -123,11 +123,17 @@ def _media_metadata(job: GenerationJob, actual_cost) -> dict:
         "model": job.model_id,
         "provider": job.provider,
         "params": job.params,
-        "estimated_cost": str(job.estimated_cost),
-        "cost": str(actual_cost if actual_cost is not None else job.estimated_cost),
+        "estimated_cost": usd_text(job.estimated_cost),
+        "cost": usd_text(actual_cost if actual_cost is not None else job.estimated_cost),
         "currency": "USD",
         "provider_request_id": job.provider_request_id,
     }
+
+
+def usd_text(amount: Decimal) -> str:
+    """'0.27' for 0.2700; fractions of a cent are kept ('0.0315')."""
+    cents = amount.quantize(Decimal("0.01"))
+    return f"{cents:.2f}" if cents == amount else f"{amount.normalize():f}"
 
 
 def _cost(value) -> Decimal | None:
