@@ -3,11 +3,13 @@ from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
 from generation.api import api
+from generation.metrics import metrics_view
 
 from . import auth_views, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path(
         "accounts/login/",
         auth_views.ThrottledLoginView.as_view(),

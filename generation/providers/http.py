@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 
+from ..metrics import record_provider_call
 from .base import ErrorCode, ProviderError, redact
 
 logger = logging.getLogger("generation.providers")
@@ -108,6 +109,9 @@ class Caller:
 
     def _log(self, op, method, url, job_id, status, started, error) -> None:
         latency_ms = int((time.monotonic() - started) * 1000)
+        record_provider_call(
+            provider=self.provider, op=op, latency_ms=latency_ms, error_code=error or None
+        )
         logger.info(
             self.redact(
                 f"provider={self.provider} op={op} {method} {loggable_url(url)} job={job_id} "
