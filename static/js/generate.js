@@ -144,7 +144,7 @@ document.body.addEventListener("htmx:beforeSwap", (event) => {
 // newer one (cards carry data-version, the job's updated_at) and drop the other.
 document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
   const { fragment, target } = event.detail;
-  if (!fragment || !target || target.id !== "job-queue") return;
+  if (!fragment || !target || target.id !== "job-list") return;
   for (const incoming of [...fragment.querySelectorAll(".job-card[id^='job-']")]) {
     const existing = document.getElementById(incoming.id);
     if (!existing) continue;
@@ -169,9 +169,6 @@ document.body.addEventListener("htmx:oobAfterSwap", (event) => {
 
 document.body.addEventListener("htmx:afterSettle", () => {
   updateCount();
-  const queue = document.getElementById("job-queue");
-  const empty = document.getElementById("job-queue-empty");
-  if (queue && empty) empty.hidden = queue.querySelector(".job-card") !== null;
 });
 
 // --- Source image: drop a media card on the composer ------------------------------------------
