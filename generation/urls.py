@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, webhooks
+from . import token_views, views, webhooks
 
 app_name = "generation"
 
@@ -11,6 +11,9 @@ urlpatterns = [
         webhooks.provider_webhook,
         name="webhook",
     ),
+    path("tokens/", token_views.token_list, name="tokens"),
+    path("tokens/new/", token_views.token_create, name="token_create"),
+    path("tokens/<int:token_id>/revoke/", token_views.token_revoke, name="token_revoke"),
     path("composer/", views.composer, name="composer"),
     path("estimate/", views.estimate, name="estimate"),
     path("generate/", views.generate, name="generate"),
