@@ -11,6 +11,7 @@ from .logging import request_id_var
 # Paths that anyone may reach. Webhooks authenticate with a per-job secret instead,
 # the JSON API with a session or a bearer token (checked by the API itself).
 PUBLIC_PREFIXES = (
+    "/favicon.ico",
     "/accounts/login/",
     "/healthz",
     "/static/",

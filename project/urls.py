@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 
 from generation.api import api
 from generation.metrics import metrics_view
@@ -10,6 +11,8 @@ from . import auth_views, views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
+    # Browsers ask for /favicon.ico regardless of the <link rel="icon">.
+    path("favicon.ico", RedirectView.as_view(url="/static/img/favicon.svg", permanent=True)),
     path(
         "accounts/login/",
         auth_views.ThrottledLoginView.as_view(),
