@@ -1,0 +1,109 @@
+"""Provider webhooks over real HTTP: the fal emulator posts to a real daphne, which makes
+the job's next poll happen now. Polling is slowed to 30 s here, so a job that finishes
+within seconds proves the webhook short-cut. Duplicates are harmless; a wrong token is a
+404 that changes nothing."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from generation.models import GenerationJob, JobStatus
+from generation.services import job_create
+from media_library.models import MediaItem
+from tests.emulators.fal_emulator import FalEmulator
+from tests.integration.workers import (
+    apply_to_settings,
+    pipeline_env,
+    wait_for,
+    wait_for_job,
+    worker_env,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+S = JobStatus
+PARAMS = {"prompt": "Lanterns drifting over a dark lake", "duration": 6}
+
+
+@pytest.fixture(scope="module")
+def fal():
+    # Never completes by polling alone: only complete_now() (which fires the webhook) does.
+    with FalEmulator(queue_polls=10_000, running_polls=0) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def env(fal, daphne_server, tmp_path_factory):
+    return pipeline_env(
+        media_root=tmp_path_factory.mktemp("media"),
+        fal=fal,
+        public_base_url=daphne_server.url,
+        GENERATION_POLL_MIN_S="30",
+        GENERATION_POLL_MAX_S="30",
+    )
+
+
+@pytest.fixture(scope="module")
+def worker(celery_worker, env):
+    with worker_env(celery_worker, env) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _same_settings(settings, env, fal, worker):
+    apply_to_settings(settings, env)
+    fal.reset()
+
+
+def submitted_job(user, fal) -> GenerationJob:
+    job = wait_for_job(job_create(user=user, model_id="hailuo", params=PARAMS), S.IN_QUEUE)
+    assert fal.records[job.provider_request_id].webhook == webhook_url(job)
+    return job
+
+
+def webhook_url(job) -> str:
+    from django.conf import settings
+
+    return f"{settings.PUBLIC_BASE_URL}/generation/webhooks/fal/{job.webhook_token}/"
+
+
+def test_webhook_short_cuts_the_poll(user, fal, live_client):
+    tab = live_client(user)
+    job = submitted_job(user, fal)
+    fal.complete_now(job.provider_request_id)
+    job = wait_for_job(job, S.SUCCEEDED, timeout=15)
+    assert fal.webhooks and fal.webhooks[0]["status"] == 200
+    tab.wait_for_text(f'id="media-{job.media_item_id}"')
+    assert fal.count("submits_received") == 1
+
+
+def test_webhook_delivered_twice_makes_one_media_item(user, fal):
+    job = submitted_job(user, fal)
+    payload = {"request_id": job.provider_request_id, "status": "OK", "payload": {}}
+    fal.complete_now(job.provider_request_id)  # delivery 1 (by the emulator)
+    second = httpx.post(webhook_url(job), json=payload, timeout=10)  # delivery 2, at once
+    assert second.status_code == 200
+    job = wait_for_job(job, S.SUCCEEDED, timeout=15)
+    late = httpx.post(webhook_url(job), json=payload, timeout=10)  # a late third one
+    assert late.status_code == 200 and late.json()["polled"] is False
+    wait_for(lambda: fal.webhooks, what="the emulator's delivery to be answered")
+    assert MediaItem.objects.filter(metadata__job_id=job.pk).count() == 1
+    assert fal.count("file_downloads") == 1
+
+
+def test_webhook_with_a_wrong_token_is_404_and_changes_nothing(user, fal, daphne_server):
+    job = submitted_job(user, fal)
+    before = GenerationJob.objects.filter(pk=job.pk).values().get()
+    base = f"{daphne_server.url}/generation/webhooks"
+    for url in (
+        f"{base}/fal/not-the-token/",
+        f"{base}/replicate/{job.webhook_token}/",  # right token, wrong provider
+        f"{base}/nope/{job.webhook_token}/",
+        f"{base}/fal/{job.webhook_token}x/",
+    ):
+        response = httpx.post(url, json={"request_id": job.provider_request_id}, timeout=10)
+        assert response.status_code == 404, url
+    assert httpx.get(webhook_url(job), timeout=10).status_code == 405
+    after = GenerationJob.objects.filter(pk=job.pk).values().get()
+    assert after["poll_seq"] == before["poll_seq"] and after["status"] == S.IN_QUEUE
