@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 
 from generation import catalog
-from generation.models import JobStatus
+from generation.models import TERMINAL_STATUSES
 
 MAX_VARIATIONS = 4
 PARAM_FIELDS = ("prompt", "negative_prompt", "duration", "resolution", "aspect_ratio", "seed")
@@ -133,12 +133,16 @@ class HistoryFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", "Any status"), *JobStatus.choices]
+        self.fields["status"].choices = [("", "Any result")] + [
+            (status.value, status.label) for status in TERMINAL_STATUSES
+        ]
         self.fields["model"].choices = [("", "Any model")] + [
             (m.id, m.name) for m in catalog.all_models()
         ]
 
     def apply(self, queryset):
+        """History is finished jobs; live ones are in the queue above it."""
+        queryset = queryset.filter(status__in=TERMINAL_STATUSES)
         if not self.is_valid():
             return queryset
         data = self.cleaned_data

@@ -250,9 +250,13 @@ def job_cancel_view(request, job_id: int):
     except IllegalTransition:
         job.refresh_from_db()
         message = f"This job is already {job.get_status_display().lower()}."
-    return render(
+    response = render(
         request, "generation/partials/job_card.html", {"job": job, "card_message": message}
     )
+    if job.is_terminal:
+        # The history list below the queue gains this job.
+        response["HX-Trigger"] = "gen:history"
+    return response
 
 
 @require_POST

@@ -142,9 +142,22 @@ document.body.addEventListener("htmx:beforeSwap", (event) => {
 // --- Never show the same job card twice ----------------------------------------------------
 // A new card can arrive twice: in the Generate response and in the pipeline's push. Keep the
 // newer one (cards carry data-version, the job's updated_at) and drop the other.
+const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+let historyTimer = null;
+
 document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
   const { fragment, target } = event.detail;
-  if (!fragment || !target || target.id !== "job-list") return;
+  if (!fragment || !target) return;
+  // A card turning Done/Failed/Cancelled: the history list below gains a row.
+  if (target.classList && target.classList.contains("job-card")) {
+    const incoming = fragment.querySelector ? fragment.querySelector(".job-card") : null;
+    if (incoming && TERMINAL.has(incoming.dataset.status) && !TERMINAL.has(target.dataset.status)) {
+      clearTimeout(historyTimer);
+      historyTimer = setTimeout(() => document.body.dispatchEvent(new CustomEvent("gen:history")), 400);
+    }
+    return;
+  }
+  if (target.id !== "job-list") return;
   for (const incoming of [...fragment.querySelectorAll(".job-card[id^='job-']")]) {
     const existing = document.getElementById(incoming.id);
     if (!existing) continue;

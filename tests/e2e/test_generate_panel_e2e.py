@@ -31,21 +31,28 @@ def cleanup_media():
 
 
 @pytest.fixture
-def fal_daphne(fal_emulator, test_database_url):  # noqa: F811 - the imported fixture
+def daphne_with(test_database_url):
+    """Start a daphne with extra settings (environment) for one test."""
+    servers: list[DaphneServer] = []
+
+    def start(**extra: str) -> DaphneServer:
+        server = DaphneServer(base_env(test_database_url, extra))
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def fal_daphne(fal_emulator, daphne_with):  # noqa: F811 - the imported fixture
     """A daphne whose settings have a (dummy) fal key and the emulator as fal's queue, so
     hosted models are selectable and priced exactly as with a real key."""
-    env = base_env(
-        test_database_url,
-        {
-            "FAL_KEY": fal_emulator.key,
-            "FAL_QUEUE_URL": fal_emulator.url,
-            "GENERATION_COOLDOWN_S": "0",
-        },
+    return daphne_with(
+        FAL_KEY=fal_emulator.key, FAL_QUEUE_URL=fal_emulator.url, GENERATION_COOLDOWN_S="0"
     )
-    server = DaphneServer(env)
-    server.start()
-    yield server
-    server.stop()
 
 
 def open_workspace(page, base_url):
@@ -245,3 +252,72 @@ def test_expensive_fal_model_needs_confirmation(
     job = GenerationJob.objects.get()
     assert job.model_id == "kling-2.1-master" and str(job.estimated_cost) == "2.8000"
     expect(page.locator("#gen-budget")).to_contain_text("$17.20")
+
+
+def test_templates_insert_save_and_use_these_settings(page, daphne_server, make_user, login):
+    user = make_user("remixer")
+    done = GenerationJob.objects.create(
+        owner=user,
+        model_id="local",
+        provider="local",
+        prompt="Top-down drone shot of a busy zebra crossing",
+        params={"duration": 8, "resolution": "720p", "aspect_ratio": "1:1", "audio": False},
+        status=JobStatus.FAILED,
+        error_message="The provider took too long to answer. Try again later.",
+    )
+    login(page, daphne_server.url, "remixer")
+    open_workspace(page, daphne_server.url)
+
+    # A failed card says why and offers Retry and "Use these settings".
+    card = page.locator(f"#job-{done.pk}")
+    expect(card.locator(".job-status")).to_have_text("Failed")
+    expect(card).to_contain_text("took too long to answer. Try again later.")
+    expect(card.get_by_role("button", name="Retry")).to_be_visible()
+    card.get_by_role("button", name="Use these settings").click()
+    expect(prompt_box(page)).to_have_value("Top-down drone shot of a busy zebra crossing")
+    duration = page.get_by_role("radiogroup", name="Duration")
+    expect(duration.get_by_role("radio", name="8 s")).to_be_checked()
+    expect(
+        page.get_by_role("radiogroup", name="Aspect ratio").get_by_role("radio", name="1:1")
+    ).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Generate audio")).not_to_be_checked()
+
+    # Templates: browse a category, search, insert at the caret, save one's own.
+    page.locator("#tpl-drawer > summary").click()
+    page.get_by_role("button", name="Sci-fi").click()
+    expect(page.get_by_role("button", name="Use template: Orbital station")).to_be_visible()
+    expect(page.get_by_role("button", name="Use template: Steaming ramen bowl")).to_have_count(0)
+    page.get_by_role("searchbox", name="Search templates").fill("mars")
+    expect(page.locator("#tpl-results .tpl-item")).to_have_count(1)
+    page.get_by_role("radio", name="Insert at cursor").check()
+    prompt_box(page).fill("Opening shot: ")
+    page.get_by_role("button", name="Use template: Rover on Mars").click()
+    value = prompt_box(page).input_value()
+    assert value.startswith("Opening shot: A six-wheeled rover"), value
+    expect(page.locator("#prompt-used")).to_have_text(str(len(value.strip())))
+
+    page.get_by_label("Template name").fill("Rover opener")
+    page.get_by_role("button", name="Save prompt as template").click()
+    expect(page.locator("#tpl-results")).to_contain_text("Saved “Rover opener”.")
+    expect(page.get_by_role("button", name="Use template: Rover opener")).to_be_visible()
+
+
+def test_rate_limited_generate_counts_down_on_the_button(page, daphne_with, make_user, login):
+    server = daphne_with(GENERATION_COOLDOWN_S="4")
+    make_user("hasty")
+    login(page, server.url, "hasty")
+    open_workspace(page, server.url)
+    prompt_box(page).fill("Ink blooming in water, ultra slow motion")
+    generate = page.get_by_role("button", name="Generate")
+    generate.click()
+    expect(page.locator("#job-list .job-card")).to_have_count(1)
+    expect(generate).to_be_enabled()
+    # A second click inside the cooldown is answered 429: the button counts down.
+    generate.click()
+    expect(page.locator("#gen-refusal")).to_contain_text("Please wait")
+    expect(generate).to_be_disabled()
+    expect(generate).to_contain_text(re.compile(r"wait \d s"))
+    # The countdown ends by itself and the button comes back.
+    expect(generate).to_be_enabled(timeout=10_000)
+    expect(generate).to_have_text("Generate")
+    assert GenerationJob.objects.count() == 1

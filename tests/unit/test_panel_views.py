@@ -107,13 +107,16 @@ def test_other_users_job_is_404_for_every_action(alice_client, other_user):
 
 def test_queue_and_history_show_only_own_jobs(alice_client, user, other_user):
     mine = make_job(user, prompt="my own ocean shot")
+    make_job(user, status=JobStatus.FAILED, prompt="my own failed desert")
     theirs = make_job(other_user, prompt="someone else's secret")
+    make_job(other_user, status=JobStatus.FAILED, prompt="someone else's failure")
     queue = body(alice_client.get(reverse("generation:queue")))
     history = body(alice_client.get(reverse("generation:history")))
-    for html in (queue, history):
-        assert "my own ocean shot" in html
-        assert "secret" not in html
+    assert "my own ocean shot" in queue and "secret" not in queue
     assert f'id="job-{mine.pk}"' in queue and f'id="job-{theirs.pk}"' not in queue
+    # History lists finished jobs; live ones are in the queue above it.
+    assert "my own failed desert" in history and "ocean" not in history
+    assert "someone else" not in history
 
 
 # --- Panel and composer ----------------------------------------------------------------------
@@ -143,7 +146,7 @@ def test_panel_without_keys_offers_local_and_disables_hosted_models_with_reason(
 
 def test_panel_lists_budget_and_has_no_inline_script(alice_client):
     html = body(alice_client.get(reverse("generation:panel")))
-    assert "Monthly budget left: $20.00 of $20.00" in html
+    assert "Monthly budget left <strong>$20.00</strong> of $20.00" in html
     assert re.search(r"<script(?![^>]*\bsrc=)", html) is None
     assert " onclick=" not in html and " onchange=" not in html
 
@@ -419,7 +422,7 @@ def test_generate_over_budget_is_refused_before_any_job(alice_client, fal_key, s
 def test_generate_reduces_the_visible_budget(alice_client, fal_key):
     data = {"model": "hailuo", "rendered_model": "hailuo", "prompt": PROMPT, "duration": "10"}
     html = body(post(alice_client, "generate", data))
-    assert "Monthly budget left: $19.55 of $20.00" in html
+    assert "Monthly budget left <strong>$19.55</strong> of $20.00" in html
     assert GenerationBudget.objects.get().reserved_usd == Decimal("0.45")
 
 
