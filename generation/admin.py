@@ -2,28 +2,12 @@
 
 from django.contrib import admin
 
+from .admin_jobs import GenerationJobAdmin, register_user_budget_inline
 from .models import ApiToken, GenerationBudget, GenerationJob, PromptTemplate
 
-
-@admin.register(GenerationJob)
-class GenerationJobAdmin(admin.ModelAdmin):
-    list_display = (
-        "id",
-        "owner",
-        "model_id",
-        "status",
-        "estimated_cost",
-        "actual_cost",
-        "created_at",
-    )
-    list_filter = ("status", "provider", "model_id")
-    search_fields = ("prompt", "provider_request_id")
-    raw_id_fields = ("owner", "media_item", "retry_of")
-    # The pipeline owns every state field; admins read them (changes go through services).
-    readonly_fields = [f.name for f in GenerationJob._meta.fields if f.name not in ("id",)]
-
-    def has_add_permission(self, request):
-        return False
+# The oversight admin (filters, totals, actions, provider tests) lives in admin_jobs.
+admin.site.register(GenerationJob, GenerationJobAdmin)
+register_user_budget_inline()
 
 
 @admin.register(GenerationBudget)

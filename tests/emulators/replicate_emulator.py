@@ -5,6 +5,7 @@
     GET  /v1/predictions/{id}                     -> starting | processing | succeeded | failed | canceled
     POST /v1/predictions/{id}/cancel              -> 200 prediction
     GET  /v1/predictions[?cursor=n]               -> {"next", "previous", "results"} newest first
+    GET  /v1/account                              -> {type, username, name}
     GET  /files/{id}/output.mp4                   -> a real MP4
 
 Errors are RFC 7807 problem documents. Webhooks are signed the Standard Webhooks way
@@ -81,6 +82,8 @@ class ReplicateEmulator(Emulator):
             return self._create(handler, f"{parts[1]}/{parts[2]}", body)
         if method == "GET" and parts == ["predictions"]:
             return self._list(handler, query)
+        if method == "GET" and parts == ["account"]:
+            return self._account(handler)
         if method == "GET" and len(parts) == 2 and parts[0] == "predictions":
             return self._get(handler, parts[1])
         if (
@@ -248,6 +251,17 @@ class ReplicateEmulator(Emulator):
                 "previous": None,
                 "results": [self.prediction(r, poll=False) for r in page],
             },
+        )
+
+    def _account(self, handler: _Handler) -> None:
+        """GET /v1/account: who the token belongs to (the admin's connection test)."""
+        self.bump("account_calls")
+        fault = self.take_fault("account", None)
+        if self._common_fault(handler, fault) or not self._authorised(handler):
+            return
+        handler.send_json(
+            200,
+            {"type": "user", "username": "emulator", "name": "Emulator", "github_url": None},
         )
 
     # --- payloads -----------------------------------------------------------------------
