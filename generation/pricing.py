@@ -106,14 +106,29 @@ def _money(amount: Decimal) -> str:
     return f"${whole}.{frac.ljust(2, '0')}"
 
 
+MAX_FIGURE = Decimal(1_000_000)
+
+
+def _figure(value: Any) -> Decimal:
+    """A price figure from the environment: finite, not negative and not absurd ("NaN",
+    "-1", "Infinity" or "1e9999" would make every estimate raise or reserve nonsense)."""
+    amount = D(value)
+    if not amount.is_finite() or not 0 <= amount <= MAX_FIGURE:
+        raise ValueError(f"not a price: {value!r}")
+    return amount
+
+
 def _coerce(name: str, template: Any, value: Any) -> Any:
     if isinstance(template, dict):
         # JSON object keys are strings; duration multipliers are keyed by whole seconds.
         int_keys = name == "duration_multiplier"
-        return {(int(k) if int_keys else str(k)): D(v) for k, v in dict(value).items()}
+        return {(int(k) if int_keys else str(k)): _figure(v) for k, v in dict(value).items()}
     if isinstance(template, int) and not isinstance(template, bool):
-        return int(value)
-    return D(value)
+        number = int(value)
+        if not 0 <= number <= MAX_FIGURE:
+            raise ValueError(f"not a count: {value!r}")
+        return number
+    return _figure(value)
 
 
 def apply_overrides(model_id: str, rule: PriceRule) -> PriceRule:

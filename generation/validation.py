@@ -81,7 +81,8 @@ def _int_or_none(value: Any) -> Any:
         return value
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    if isinstance(value, str) and value.strip().isdecimal():
         return int(value.strip())
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -115,7 +116,9 @@ def normalize(model_id: str, params: dict[str, Any]) -> dict[str, Any]:
             else spec.aspect_ratios[0]
         )
     else:
-        p["aspect_ratio"] = (p.get("aspect_ratio") or "").strip() or None
+        # Left as given when it is not text (1.0, [..]) so validate() refuses it.
+        ratio = p.get("aspect_ratio")
+        p["aspect_ratio"] = (ratio.strip() or None) if isinstance(ratio, str) else (ratio or None)
     if spec.audio == catalog.AUDIO_OPTIONAL:
         p["audio"] = _bool(p["audio"]) if p.get("audio") not in (None, "") else spec.audio_default
     elif spec.audio == catalog.AUDIO_ALWAYS:
