@@ -73,6 +73,10 @@ class Sniffed:
 
 NOT_MEDIA = "This file is not a video, image or audio file we can read."
 TRUNCATED = "This file is damaged or incomplete (it looks truncated). Please upload it again."
+WRONG_LENGTH = (
+    "This video's header gives the wrong length (it claims {declared:.1f} s but holds more). "
+    "It was damaged or cut badly: export it again and upload the new file."
+)
 UNSUPPORTED = (
     "This file type is not supported. Use MP4, MOV, WebM or MKV video; "
     "PNG, JPEG, WebP or GIF images; MP3, WAV, M4A, OGG or FLAC audio."
@@ -169,6 +173,8 @@ def _sniff_av(src) -> Sniffed:
         kind = "video" if video else "audio"
         _check_decodable(container, stream)
         _check_complete(container, stream)
+        if video:
+            _check_not_longer_than_declared(container)
         mime, ext = _container_type(container, kind, video, audio)
         return Sniffed(kind=kind, mime_type=mime, extension=ext)
 
@@ -232,6 +238,38 @@ def _check_complete(container, stream) -> None:
         raise MediaRejected(TRUNCATED) from exc
     if last_end is None or last_end < duration - tolerance:
         raise MediaRejected(TRUNCATED)
+
+
+def _declared_duration_s(container) -> float | None:
+    lengths = [_stream_duration_s(container, s) or 0.0 for s in container.streams]
+    if container.duration:
+        lengths.append(container.duration / av.time_base)
+    return max(lengths, default=0.0) or None
+
+
+def _check_not_longer_than_declared(container) -> None:
+    """The opposite lie to truncation: a header that claims a tenth of the samples the
+    file holds. The library would show, trim and export the clip at the false length, so
+    refuse it. Seeks to just past the declared end and reads a few packets (no decoding);
+    packets an edit list discards do not count."""
+    declared = _declared_duration_s(container)
+    if not declared:
+        return  # no length claimed (a live WebM recording): nothing to contradict
+    slack = max(1.0, 0.05 * declared)
+    start = container.start_time or 0
+    try:
+        container.seek(int(declared * av.time_base) + start, backward=True)
+        for count, packet in enumerate(container.demux()):
+            s = packet.stream
+            if packet.pts is None or s.time_base is None or packet.is_discard:
+                continue
+            end = float((packet.pts - (s.start_time or 0) + (packet.duration or 0)) * s.time_base)
+            if end > declared + slack:
+                raise MediaRejected(WRONG_LENGTH.format(declared=declared))
+            if count > 2000:
+                return
+    except (av.error.FFmpegError, ValueError):
+        return  # a seek the demuxer cannot do proves nothing either way
 
 
 def _container_type(container, kind: str, video, audio) -> tuple[str, str]:
