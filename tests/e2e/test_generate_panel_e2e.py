@@ -173,11 +173,13 @@ def test_generate_local_progress_then_clip_in_media_panel(
 
 
 def test_cancel_second_job_mid_way_then_retry(
-    page, daphne_server, celery_worker, make_user, login, settings, cleanup_media
+    page, daphne_with, celery_worker, make_user, login, cleanup_media
 ):
+    # No cooldown: the retry below may come within GENERATION_COOLDOWN_S of the create.
+    server = daphne_with(GENERATION_COOLDOWN_S="0")
     make_user("canceller")
-    login(page, daphne_server.url, "canceller")
-    open_workspace(page, daphne_server.url)
+    login(page, server.url, "canceller")
+    open_workspace(page, server.url)
 
     prompt_box(page).fill("Neon alley in the rain, handheld")
     page.get_by_role("radiogroup", name="Duration").get_by_text("10 s").click()
