@@ -268,7 +268,11 @@ def job_retry_view(request, job_id: int):
         return render(
             request,
             "generation/partials/job_card.html",
-            {"job": job, "card_message": "Only failed or cancelled jobs can be retried."},
+            {
+                "job": job,
+                "oob": True,
+                "card_message": "Only failed or cancelled jobs can be retried.",
+            },
             status=409,
         )
     except (LimitExceeded, JobInvalid) as exc:
@@ -276,7 +280,9 @@ def job_retry_view(request, job_id: int):
         response = render(
             request,
             "generation/partials/job_card.html",
-            {"job": job, "card_message": message},
+            # Retry buttons swap nothing themselves (hx-swap="none"): the answer is
+            # shown on the card, out of band, wherever the card is.
+            {"job": job, "oob": True, "card_message": message},
             status=429 if isinstance(exc, LimitExceeded) else 422,
         )
         if isinstance(exc, LimitExceeded) and exc.retry_after:

@@ -538,3 +538,67 @@ def test_save_template_needs_name_and_prompt(alice_client):
     assert response.status_code == 422
     assert PromptTemplate.objects.count() == 0
     assert "field-error" in body(response)
+
+
+def test_retry_refusal_is_shown_on_the_card_out_of_band(alice_client, user, settings):
+    settings.GENERATION_COOLDOWN_S = 30
+    post(alice_client, "generate", {"model": "local", "rendered_model": "local", "prompt": PROMPT})
+    job = make_job(user, status=JobStatus.FAILED)
+    html = body(alice_client.post(reverse("generation:job_retry", args=[job.pk])))
+    assert re.search(rf'<article id="job-{job.pk}"[^>]*hx-swap-oob="outerHTML"', html)
+
+
+# --- Job card ---------------------------------------------------------------------------------------
+def render_card(job) -> str:
+    from django.template.loader import render_to_string
+
+    return render_to_string("generation/partials/job_card.html", {"job": job})
+
+
+def test_card_in_provider_queue_counts_positions_from_one(user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = make_job(
+        user,
+        status=JobStatus.IN_QUEUE,
+        queue_position=2,
+        eta_at=timezone.now() + timedelta(seconds=90),
+    )
+    html = render_card(job)
+    assert "In provider queue — position 3" in html
+    assert 'role="progressbar"' in html and "data-until=" in html and "data-since=" in html
+    assert "Cancel" in html and "Retry" not in html
+    assert "Use these settings" in html
+
+
+def test_failed_card_says_why_and_offers_retry(user):
+    message = (
+        "The provider account is out of credit or locked. Add credit at the provider, then retry."
+    )
+    html = render_card(make_job(user, status=JobStatus.FAILED, error_message=message))
+    assert message in html and "Retry" in html
+    assert "Cancel" not in html and 'role="progressbar"' not in html
+
+
+def test_done_card_reveals_its_clip(user):
+    from django.core.files.base import ContentFile
+
+    from media_library.models import MediaItem
+
+    item = MediaItem(owner=user, kind="video", title="clip", status="ready")
+    item.file.save("clip.mp4", ContentFile(b"\x00"), save=False)
+    item.save()
+    try:
+        job = make_job(user, status=JobStatus.SUCCEEDED, media_item=item)
+        html = render_card(job)
+        assert ">Done<" in html
+        assert f'data-reveal-media="{item.pk}"' in html and "Show in media" in html
+    finally:
+        item.file.delete(save=False)
+
+
+def test_card_escapes_the_prompt(user):
+    html = render_card(make_job(user, prompt='<img src=x onerror="alert(1)">'))
+    assert "<img src=x" not in html and "&lt;img" in html
