@@ -4,6 +4,9 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab  # noqa: F401 - kept for schedules added by apps
+from celery.signals import task_postrun, task_prerun
+
+from .logging import request_id_var
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
@@ -20,6 +23,17 @@ app.conf.beat_schedule = {
         "schedule": float(os.environ.get("GENERATION_SWEEP_INTERVAL_S", "60")),
     },
 }
+
+
+@task_prerun.connect
+def _bind_task_request_id(task_id=None, **_kwargs):
+    """Worker log lines carry the task id where web lines carry the request id."""
+    request_id_var.set(f"task-{(task_id or '')[:12]}")
+
+
+@task_postrun.connect
+def _unbind_task_request_id(**_kwargs):
+    request_id_var.set("-")
 
 
 @app.task(name="project.ping")
