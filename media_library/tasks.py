@@ -8,6 +8,7 @@ from datetime import timedelta
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from . import services
@@ -25,6 +26,12 @@ TOO_SLOW = (
     soft_time_limit=settings.MEDIA_PROBE_TIME_LIMIT_S,
     # The hard limit kills the child if even the soft-limit handler hangs inside FFmpeg.
     time_limit=settings.MEDIA_PROBE_TIME_LIMIT_S + 30,
+    # A database that is briefly away (restart, failover, a locked SQLite file) must not
+    # leave the item in "processing" until the sweeper: processing is idempotent, retry.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    max_retries=6,
 )
 def process_media(media_id: int) -> str:
     try:
