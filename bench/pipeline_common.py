@@ -33,14 +33,14 @@ BENCH_ENV = {
 
 
 def prepare(name: str) -> dict[str, str]:
-    """Fresh database and media root for this bench; returns the subprocess environment."""
+    """Fresh database and media root for this bench; returns the subprocess environment.
+
+    SQLite under var/bench/ by default; with BENCH_DATABASE_URL=postgres://…/<db> that
+    PostgreSQL database is dropped and created afresh instead."""
     VAR.mkdir(parents=True, exist_ok=True)
-    db = VAR / f"{name}.sqlite3"
-    for path in VAR.glob(f"{name}.sqlite3*"):
-        path.unlink()
     env = dict(os.environ)
     env.update(BENCH_ENV)
-    env["DATABASE_URL"] = f"sqlite:///{db}"
+    env["DATABASE_URL"] = _fresh_database(name, os.environ.get("BENCH_DATABASE_URL", ""))
     env["MEDIA_ROOT"] = str(VAR / f"{name}-media")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
     os.environ.update({k: env[k] for k in (*BENCH_ENV, "DATABASE_URL", "MEDIA_ROOT", "REDIS_URL")})
@@ -55,6 +55,20 @@ def prepare(name: str) -> dict[str, str]:
     django.setup()
     _purge_broker(env["REDIS_URL"])
     return env
+
+
+def _fresh_database(name: str, url: str) -> str:
+    if not url.startswith("postgres"):
+        for path in VAR.glob(f"{name}.sqlite3*"):
+            path.unlink()
+        return f"sqlite:///{VAR / f'{name}.sqlite3'}"
+    import psycopg
+
+    base, _, db = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db}"')
+    return url
 
 
 def _purge_broker(url: str) -> None:

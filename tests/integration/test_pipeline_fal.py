@@ -16,6 +16,7 @@ from generation.services import job_cancel, job_create
 from generation.services.finalize import EXPIRED, too_large_message
 from media_library.models import MediaItem
 from tests.emulators.fal_emulator import FalEmulator
+from tests.emulators.replicate_emulator import ReplicateEmulator
 from tests.integration.workers import (
     apply_to_settings,
     pipeline_env,
@@ -37,10 +38,19 @@ def fal():
 
 
 @pytest.fixture(scope="module")
-def env(fal, tmp_path_factory):
+def replicate():
+    with ReplicateEmulator(queue_polls=1, running_polls=2) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def env(fal, replicate, tmp_path_factory):
     # A 1 MB result cap: the emulator's clip is far smaller, its "big body" is not.
     return pipeline_env(
-        media_root=tmp_path_factory.mktemp("media"), fal=fal, GENERATION_MAX_RESULT_MB="1"
+        media_root=tmp_path_factory.mktemp("media"),
+        fal=fal,
+        replicate=replicate,
+        GENERATION_MAX_RESULT_MB="1",
     )
 
 
@@ -106,6 +116,19 @@ def test_queue_position_and_estimated_progress_are_recorded(user, live_client, f
     message = tab.wait_for(lambda m: f'id="job-{job.pk}"' in m and "(estimated)" in m)
     assert re.search(r"about \d+% \(estimated\)", message)
     wait_for_job(job, S.SUCCEEDED)
+
+
+def test_happy_path_through_replicate(user, replicate):
+    replicate.reset()
+    job = job_create(
+        user=user,
+        model_id="replicate-minimax-video-01",
+        params={"prompt": "A paper boat on a stream"},
+    )
+    job = wait_for_job(job, S.SUCCEEDED)
+    assert job.provider == "replicate" and job.media_item is not None
+    assert replicate.count("submits_received") == 1
+    assert MediaItem.objects.filter(metadata__job_id=job.pk).count() == 1
 
 
 # --- provider faults ----------------------------------------------------------------------

@@ -1,210 +1,30 @@
-"""The JSON API (django-ninja): typed schemas, OpenAPI at /api/openapi.json, docs at
-/api/docs. Session (with CSRF) or `Authorization: Bearer <token>` from `manage.py api_token`.
-
-Errors are JSON: {"message": "...", "errors": {"field": "plain sentence"}}. Bad input is
-400, over a limit 429 with Retry-After, another user's job or media 404.
-"""
+"""The API's routes. Thin: selectors read, services write, schemas shape."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
 from django.urls import reverse
-from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import HttpBearer, django_auth
 
 from media_library.models import MediaItem
 from media_library.selectors import media_list
 
-from . import catalog, pricing, selectors
-from .limits import LimitExceeded
-from .models import GenerationJob
-from .services.jobs import JobInvalid, job_cancel, job_create, job_estimate, job_retry
-from .services.tokens import api_token_authenticate
-from .services.transitions import IllegalTransition
-
-
-class BearerToken(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str):
-        user = api_token_authenticate(raw=token)
-        if user is not None:
-            request.user = user
-        return user
-
-
-api = NinjaAPI(
-    title="Cutroom API",
-    version="1",
-    description="Generate videos, follow their jobs, list your media.",
-    auth=[BearerToken(), django_auth],
-    urls_namespace="api",
+from .. import catalog, pricing, selectors
+from ..models import GenerationJob
+from ..services.jobs import job_cancel, job_create, job_estimate, job_retry
+from . import api
+from .schemas import (
+    CreatedOut,
+    ErrorOut,
+    EstimateOut,
+    GenerateIn,
+    JobOut,
+    MediaPageOut,
+    ModelOut,
 )
 
-# Our validator's field names -> the API's.
-FIELD_NAMES = {"image": "image_media_id", "audio": "generate_audio"}
 
-
-# --- schemas --------------------------------------------------------------------------------
-class GenerateIn(Schema):
-    prompt: str | None = None
-    model: str | None = None
-    duration: int | str | None = None
-    resolution: str | None = None
-    aspect_ratio: str | None = None
-    negative_prompt: str | None = None
-    seed: int | None = None
-    generate_audio: bool | None = None
-    image_media_id: int | None = None
-
-
-class ErrorOut(Schema):
-    message: str
-    errors: dict[str, str] = {}
-
-
-class CreatedOut(Schema):
-    job_id: int
-    status: str
-    estimated_cost: float
-    currency: str = "USD"
-
-
-class JobErrorOut(Schema):
-    code: str
-    message: str
-
-
-class JobOut(Schema):
-    job_id: int
-    status: str
-    model: str
-    prompt: str
-    progress: float
-    progress_estimated: bool
-    queue_position: int | None
-    eta_seconds: int | None
-    estimated_cost: float
-    actual_cost: float | None
-    currency: str = "USD"
-    error: JobErrorOut | None
-    media_item_id: int | None
-    media_url: str | None
-    retry_of: int | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class EstimateOut(Schema):
-    model: str
-    estimated_cost: float
-    currency: str = "USD"
-    expensive: bool
-    formula: str
-    params: dict[str, Any]
-
-
-class ModelOut(Schema):
-    id: str
-    name: str
-    provider: str
-    kind: str
-    durations: list[int]
-    resolutions: list[str]
-    aspect_ratios: list[str]
-    audio: str
-    negative_prompt: bool
-    seed: bool
-    max_prompt_chars: int
-    price_basis: str
-    expensive: bool
-    typical_run_s: int
-    available: bool
-    unavailable_reason: str
-    default: bool
-
-
-class MediaOut(Schema):
-    id: int
-    kind: str
-    title: str
-    status: str
-    source: str
-    mime_type: str
-    size_bytes: int
-    duration_s: float | None
-    width: int | None
-    height: int | None
-    url: str
-    created_at: datetime
-    job_id: int | None
-
-
-class MediaPageOut(Schema):
-    items: list[MediaOut]
-    next_cursor: str | None
-
-
-# --- errors ---------------------------------------------------------------------------------
-def _error(request, status: int, message: str, errors: dict[str, str] | None = None, **headers):
-    response = api.create_response(
-        request, {"message": message, "errors": errors or {}}, status=status
-    )
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
-
-
-@api.exception_handler(ValidationError)
-def _on_validation(request, exc: ValidationError):
-    errors: dict[str, str] = {}
-    for item in exc.errors:
-        loc = [str(p) for p in item.get("loc", ()) if p not in ("body", "payload", "query")]
-        name = loc[0] if loc else "body"
-        errors.setdefault(name, str(item.get("msg", "Invalid value.")))
-    return _error(request, 400, "Please correct the fields listed in errors.", errors)
-
-
-@api.exception_handler(AuthenticationError)
-def _on_auth(request, exc):
-    return _error(
-        request,
-        401,
-        "Sign in, or send Authorization: Bearer <token> (python manage.py api_token <username>).",
-    )
-
-
-@api.exception_handler(LimitExceeded)
-def _on_limit(request, exc: LimitExceeded):
-    headers = {"Retry_After": str(exc.retry_after)} if exc.retry_after else {}
-    return _error(request, 429, exc.message, {"limit": exc.code}, **headers)
-
-
-@api.exception_handler(JobInvalid)
-def _on_invalid(request, exc: JobInvalid):
-    errors = {FIELD_NAMES.get(k, k): v for k, v in exc.errors.items()}
-    return _error(request, 400, "Please correct the fields listed in errors.", errors)
-
-
-@api.exception_handler(GenerationJob.DoesNotExist)
-def _on_missing_job(request, exc):
-    return _error(request, 404, "No such job.")
-
-
-@api.exception_handler(IllegalTransition)
-def _on_conflict(request, exc):
-    return _error(request, 409, "This job cannot do that in its current state.")
-
-
-@api.exception_handler(HttpError)
-def _on_http_error(request, exc: HttpError):
-    return _error(request, exc.status_code, str(exc))
-
-
-# --- helpers --------------------------------------------------------------------------------
 def _params(body: GenerateIn) -> tuple[str, dict[str, Any]]:
     model_id = (body.model or "").strip() or catalog.default_model_id()
     params: dict[str, Any] = {

@@ -1,0 +1,107 @@
+"""Request and response shapes of the JSON API (pydantic via django-ninja)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+
+
+class GenerateIn(Schema):
+    prompt: str | None = None
+    model: str | None = None
+    duration: int | str | None = None
+    resolution: str | None = None
+    aspect_ratio: str | None = None
+    negative_prompt: str | None = None
+    seed: int | None = None
+    generate_audio: bool | None = None
+    image_media_id: int | None = None
+
+
+class ErrorOut(Schema):
+    message: str
+    errors: dict[str, str] = {}
+
+
+class CreatedOut(Schema):
+    job_id: int
+    status: str
+    estimated_cost: float
+    currency: str = "USD"
+
+
+class JobErrorOut(Schema):
+    code: str
+    message: str
+
+
+class JobOut(Schema):
+    job_id: int
+    status: str
+    model: str
+    prompt: str
+    progress: float
+    progress_estimated: bool
+    queue_position: int | None
+    eta_seconds: int | None
+    estimated_cost: float
+    actual_cost: float | None
+    currency: str = "USD"
+    error: JobErrorOut | None
+    media_item_id: int | None
+    media_url: str | None
+    retry_of: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EstimateOut(Schema):
+    model: str
+    estimated_cost: float
+    currency: str = "USD"
+    expensive: bool
+    formula: str
+    params: dict[str, Any]
+
+
+class ModelOut(Schema):
+    id: str
+    name: str
+    provider: str
+    kind: str
+    durations: list[int]
+    resolutions: list[str]
+    aspect_ratios: list[str]
+    audio: str
+    negative_prompt: bool
+    seed: bool
+    max_prompt_chars: int
+    price_basis: str
+    expensive: bool
+    typical_run_s: int
+    available: bool
+    unavailable_reason: str
+    default: bool
+
+
+class MediaOut(Schema):
+    id: int
+    kind: str
+    title: str
+    status: str
+    source: str
+    mime_type: str
+    size_bytes: int
+    duration_s: float | None
+    width: int | None
+    height: int | None
+    url: str
+    created_at: datetime
+    job_id: int | None
+
+
+class MediaPageOut(Schema):
+    items: list[MediaOut]
+    next_cursor: str | None
