@@ -58,15 +58,16 @@ def broadcast(user_id: int, html: str | Iterable[str]) -> bool:
     """Send fragments to the user's tabs. Returns False (and logs) if Redis is unreachable:
     a missed push is repaired by the tab's re-sync on reconnect, so it must never fail
     the caller's work."""
+    future = asyncio.run_coroutine_threadsafe(abroadcast(user_id, html), _private_loop())
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         pass
     else:
-        # Called from async code by mistake: schedule it rather than deadlock the loop.
-        asyncio.ensure_future(abroadcast(user_id, html))
+        # Sync code called from inside a running loop (or a greenlet-driven one, such as
+        # Playwright's sync API): never block that loop; report failures from the callback.
+        future.add_done_callback(_log_failure(user_id))
         return True
-    future = asyncio.run_coroutine_threadsafe(abroadcast(user_id, html), _private_loop())
     try:
         future.result(timeout=SEND_TIMEOUT_S)
         return True
@@ -74,6 +75,14 @@ def broadcast(user_id: int, html: str | Iterable[str]) -> bool:
         future.cancel()
         logger.warning("live broadcast to user %s failed", user_id, exc_info=True)
         return False
+
+
+def _log_failure(user_id: int):
+    def callback(future) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            logger.warning("live broadcast to user %s failed: %r", user_id, future.exception())
+
+    return callback
 
 
 def broadcast_on_commit(user_id: int, html_factory) -> None:
