@@ -5,8 +5,9 @@ the bytes (Range, sendfile, keep-alive) after Django has checked ownership:
 
     location /protected-media/ { internal; alias /srv/cutroom/var/media/; }
 
-With object storage (django-storages S3), the same view would instead redirect to a
-short-lived presigned URL that carries ResponseContentType/ResponseContentDisposition.
+With object storage (django-storages S3, MEDIA_STORAGE_IS_REMOTE), the same view instead
+redirects to a short-lived presigned URL that carries ResponseContentType and
+ResponseContentDisposition.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import http_date
 
 from .sniffing import INLINE_MIME_TYPES
@@ -72,6 +73,8 @@ def file_response(
         content_type = "application/octet-stream"
     disposition = _disposition("inline" if inline else "attachment", filename)
     prefix = getattr(settings, "MEDIA_ACCEL_REDIRECT_PREFIX", "")
+    if getattr(settings, "MEDIA_STORAGE_IS_REMOTE", False):
+        return _presigned_redirect(fieldfile, content_type=content_type, disposition=disposition)
     if prefix:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(fieldfile.name)
@@ -92,6 +95,24 @@ def file_response(
         if wanted:
             response["Content-Range"] = f"bytes {start}-{end}/{size}"
     return _common(response, disposition, modified)
+
+
+def _presigned_redirect(fieldfile, *, content_type: str, disposition: str) -> HttpResponse:
+    """Object storage: send the (already checked) owner to a short-lived signed URL. The
+    bucket answers with our Content-Type and Content-Disposition (an uploaded .html is
+    still a download, never rendered on the bucket's origin), and serves Range itself."""
+    url = fieldfile.storage.url(
+        fieldfile.name,
+        parameters={
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": disposition,
+        },
+    )
+    response = HttpResponseRedirect(url)
+    # The URL expires (AWS_QUERYSTRING_EXPIRE): nobody may keep the redirect.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _common(response, disposition: str, modified) -> HttpResponse:

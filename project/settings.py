@@ -161,6 +161,10 @@ if AWS_STORAGE_BUCKET_NAME:
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
             "querystring_auth": True,
             "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
+            # Signature V4 (V2 presigned URLs are refused by newer AWS regions); path-style
+            # addressing for S3-compatible servers that have no per-bucket hostnames.
+            "signature_version": env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4"),
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
             "file_overwrite": False,
             "default_acl": None,
         },
@@ -183,6 +187,8 @@ EXPORT_X264_PRESET = env.str("EXPORT_X264_PRESET", default="veryfast")
 EXPORT_CRF = env.int("EXPORT_CRF", default=20)
 EXPORT_STALL_TIMEOUT_S = env.int("EXPORT_STALL_TIMEOUT_S", default=60)
 EXPORT_MAX_ACTIVE = env.int("EXPORT_MAX_ACTIVE", default=2)
+# A running export silent this long has lost its worker: the beat sweeper fails it.
+EXPORT_SWEEP_AFTER_S = env.int("EXPORT_SWEEP_AFTER_S", default=300)
 
 # --- Providers -------------------------------------------------------------------------
 FAL_KEY = env.str("FAL_KEY", default="")

@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -62,12 +65,40 @@ def _clean_file_name(name: str | None, timeline: Timeline) -> str:
     return f"{base}.mp4"
 
 
+# Remote storage: the frozen spec names the stored object, not a signed URL that would
+# expire while the export waits in the queue; export_run copies it to a local file.
+STORED = "storage:"
+
+
 def _media_path(item) -> str:
     try:
         return item.file.path
     except NotImplementedError:
-        # Remote storage: ffmpeg reads the (signed) URL directly.
-        return item.file.url
+        return STORED + item.file.name
+
+
+def _localize(spec: TimelineSpec, folder: Path) -> TimelineSpec:
+    """Replace stored-object names with local copies (one download per object)."""
+    copies: dict[str, str] = {}
+
+    def local(path: str) -> str:
+        if not path.startswith(STORED):
+            return path
+        name = path[len(STORED) :]
+        if name not in copies:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{len(copies)}{Path(name).suffix}"
+            with default_storage.open(name, "rb") as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            copies[name] = str(target)
+        return copies[name]
+
+    return TimelineSpec(
+        tracks=tuple(
+            replace(t, clips=tuple(replace(c, path=local(c.path)) for c in t.clips))
+            for t in spec.tracks
+        )
+    )
 
 
 def timeline_spec(timeline: Timeline) -> TimelineSpec:
@@ -236,6 +267,14 @@ def _work_dir() -> Path:
 
 def export_run(*, export_id: int) -> Export | None:
     """The worker's whole job for one export (the Celery task only calls this)."""
+    sources = _work_dir() / f"export-{export_id}-sources"
+    try:
+        return _export_run(export_id=export_id, sources=sources)
+    finally:
+        shutil.rmtree(sources, ignore_errors=True)
+
+
+def _export_run(*, export_id: int, sources: Path) -> Export | None:
     from media_library.services import MediaRejected, media_create_from_file
 
     export = export_mark_running(export_id=export_id)
@@ -243,6 +282,13 @@ def export_run(*, export_id: int) -> Export | None:
         return None
     output = str(_work_dir() / f"export-{export.pk}.mp4")
     spec = TimelineSpec.from_dict(export.spec)
+    try:
+        spec = _localize(spec, sources)
+    except OSError as exc:
+        logger.warning("export %s: could not fetch a source: %s", export.pk, exc)
+        return export_mark_failed(
+            export_id=export.pk, message="A clip's file could not be read from storage."
+        )
     try:
         args = build_ffmpeg_args(
             spec,
