@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from generation.models import GenerationJob, JobStatus
 from media_library.models import MediaItem
+from media_library.testing import make_image_bytes
 from tests.emulators.fixtures import fal_emulator  # noqa: F401 - pytest fixture
 from tests.harness.processes import DaphneServer, base_env
 
@@ -139,6 +140,8 @@ def test_generate_local_progress_then_clip_in_media_panel(
     make_user("director")
     login(page, daphne_server.url, "director")
     open_workspace(page, daphne_server.url)
+    other_tab = page.context.new_page()
+    open_workspace(other_tab, daphne_server.url)
     expect(page.get_by_label("Model", exact=True)).to_have_value("local")
 
     prompt_box(page).fill(PROMPT)
@@ -163,6 +166,10 @@ def test_generate_local_progress_then_clip_in_media_panel(
     assert job.status == JobStatus.SUCCEEDED and job.media_item_id
     media_card = page.locator(f"#media-{job.media_item_id}")
     expect(media_card).to_be_visible(timeout=30_000)  # arrived by itself, no reload
+    # The other open tab followed the same job live, once, and got the clip too.
+    expect(other_tab.locator(f"#job-{job.pk} .job-status")).to_have_text("Done")
+    expect(other_tab.locator("#job-list .job-card")).to_have_count(1)
+    expect(other_tab.locator(f"#media-{job.media_item_id}")).to_be_visible()
 
     # Clicking the Done card reveals the clip in the media panel.
     card.get_by_role("button", name="Show in media").click()
@@ -323,3 +330,32 @@ def test_rate_limited_generate_counts_down_on_the_button(page, daphne_with, make
     expect(generate).to_be_enabled(timeout=10_000)
     expect(generate).to_have_text("Generate")
     assert GenerationJob.objects.count() == 1
+
+
+def test_image_to_video_takes_an_image_dropped_from_the_media_panel(
+    page, fal_daphne, make_user, login, cleanup_media
+):
+    from django.core.files.base import ContentFile
+
+    user = make_user("animator")
+    still = MediaItem(
+        owner=user, kind="image", title="Harbour at dusk.png", status="ready", width=320, height=180
+    )
+    still.file.save("harbour.png", ContentFile(make_image_bytes(size=(320, 180))), save=False)
+    still.save()
+    login(page, fal_daphne.url, "animator")
+    open_workspace(page, fal_daphne.url)
+
+    page.get_by_label("Model", exact=True).select_option("kling-2.1-standard-i2v")
+    source = page.get_by_label("Source image")
+    expect(source).to_have_value("")
+    prompt_box(page).fill("The boats rock gently as the lights come on")
+    expect(page.locator("#gen-reason")).to_contain_text("choose one of your images")
+    expect(page.get_by_role("button", name="Generate")).to_be_disabled()
+
+    # Drag the image card from the media panel onto the composer's drop zone.
+    page.locator(f"#media-{still.pk}").drag_to(page.locator("[data-image-drop]"))
+    expect(source).to_have_value(str(still.pk))
+    expect(page.locator("#gen-image-preview")).to_be_visible()
+    expect(page.get_by_role("button", name="Generate")).to_be_enabled()
+    expect(page.locator("#gen-cost-amount")).to_have_text("$0.25")
