@@ -170,6 +170,20 @@ if AWS_STORAGE_BUCKET_NAME:
         },
     }
 MEDIA_STORAGE_IS_REMOTE = bool(AWS_STORAGE_BUCKET_NAME)
+# Where the presigned media redirects land: the browser must be allowed to load <video>
+# and <img> from there (CSP img-src/media-src apply to redirect targets too).
+_s3_endpoint = env.str("AWS_S3_ENDPOINT_URL", default="")
+MEDIA_STORAGE_ORIGIN = env.str(
+    "MEDIA_STORAGE_ORIGIN",
+    default=(
+        ""
+        if not AWS_STORAGE_BUCKET_NAME
+        else "/".join(_s3_endpoint.split("/")[:3])
+        if _s3_endpoint
+        else "https://*.amazonaws.com"
+    ),
+)
+_MEDIA_ORIGINS = [MEDIA_STORAGE_ORIGIN] if MEDIA_STORAGE_ORIGIN else []
 MEDIA_ACCEL_REDIRECT_PREFIX = env.str("MEDIA_ACCEL_REDIRECT_PREFIX", default="")
 
 # Development serves static files straight from static/ and the packages (no collectstatic).
@@ -269,8 +283,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": [SELF, NONCE],
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:"],
-        "media-src": ["'self'", "blob:"],
+        "img-src": ["'self'", "data:", "blob:", *_MEDIA_ORIGINS],
+        "media-src": ["'self'", "blob:", *_MEDIA_ORIGINS],
         "connect-src": ["'self'", "ws:", "wss:"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
