@@ -11,3 +11,11 @@ def export_run(export_id: int) -> str:
 
     export = run(export_id=export_id)
     return export.status if export is not None else "skipped"
+
+
+@shared_task(name="editor.tasks.export_sweep")
+def export_sweep() -> int:
+    """Beat task: fail exports whose worker died mid-render (see services.recovery)."""
+    from editor.services.recovery import export_sweep as sweep
+
+    return len(sweep())

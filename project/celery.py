@@ -22,6 +22,11 @@ app.conf.beat_schedule = {
         "task": "generation.tasks.sweep",
         "schedule": float(os.environ.get("GENERATION_SWEEP_INTERVAL_S", "60")),
     },
+    # Fails exports left "running" by a worker that died mid-render; removes the partial file.
+    "export-sweep": {
+        "task": "editor.tasks.export_sweep",
+        "schedule": float(os.environ.get("EXPORT_SWEEP_INTERVAL_S", "60")),
+    },
 }
 
 
