@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -138,6 +139,8 @@ def delete(request, media_id: int):
             services.media_delete(item=item)
         except ProtectedError:
             error = "It is still used in a timeline. Remove its clips from the timeline first."
+        except ValidationError as exc:  # a receiver (the editor) refused, e.g. a locked track
+            error = " ".join(exc.messages)
         else:
             return render(
                 request, "media_library/partials/action_done.html", {"removed_dom_id": dom_id}
