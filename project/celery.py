@@ -22,6 +22,11 @@ app.conf.beat_schedule = {
         "task": "generation.tasks.sweep",
         "schedule": float(os.environ.get("GENERATION_SWEEP_INTERVAL_S", "60")),
     },
+    # Re-enqueues media items left "processing" (broker down at upload, worker killed).
+    "media-requeue-stuck": {
+        "task": "media_library.tasks.requeue_stuck",
+        "schedule": float(os.environ.get("MEDIA_REQUEUE_INTERVAL_S", "300")),
+    },
     # Fails exports left "running" by a worker that died mid-render; removes the partial file.
     "export-sweep": {
         "task": "editor.tasks.export_sweep",

@@ -140,7 +140,13 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# A test run (CUTROOM_TEST_SLOT set, as `make test` does) keeps its files apart from the
+# developer's library; the worker and daphne subprocesses inherit the same slot.
+_TEST_SLOT_FOR_MEDIA = env.str("CUTROOM_TEST_SLOT", default="")
+MEDIA_ROOT = env.path(
+    "MEDIA_ROOT",
+    default=VAR_DIR / (f"test-media-{_TEST_SLOT_FOR_MEDIA}" if _TEST_SLOT_FOR_MEDIA else "media"),
+)
 MEDIA_URL = "/media-files/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
