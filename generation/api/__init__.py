@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
 
 from ..services.tokens import api_token_authenticate
+from .throttle import ApiRateThrottle
 
 
 class BearerToken(HttpBearer):
@@ -28,6 +29,8 @@ api = NinjaAPI(
     description="Generate videos, follow their jobs, list your media.",
     auth=[BearerToken(), django_auth],
     urls_namespace="api",
+    # API_RATE per user (after auth): see throttle.py.
+    throttle=[ApiRateThrottle()],
 )
 
 from . import errors, routes  # noqa: E402,F401 - they register on `api`

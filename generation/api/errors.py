@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from ..limits import LimitExceeded
 from ..models import GenerationJob
 from ..services.jobs import JobInvalid
 from ..services.transitions import IllegalTransition
 from . import api
+from .throttle import throttled_message
 
 # Our validator's field names -> the API's.
 FIELD_NAMES = {"image": "image_media_id", "audio": "generate_audio"}
@@ -62,6 +63,12 @@ def _on_missing_job(request, exc):
 @api.exception_handler(IllegalTransition)
 def _on_conflict(request, exc):
     return _error(request, 409, "This job cannot do that in its current state.")
+
+
+@api.exception_handler(Throttled)
+def _on_throttled(request, exc: Throttled):
+    # ninja sets Retry-After from exc.wait on this response.
+    return _error(request, 429, throttled_message(exc.wait), {"limit": "api_rate"})
 
 
 @api.exception_handler(HttpError)
