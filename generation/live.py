@@ -1,4 +1,5 @@
-"""Pushes of the job card (and the new media card) to the owner's open tabs.
+"""Pushes of the job card to the owner's open tabs (the new media card is pushed by
+media_library.services.media_create_from_file itself).
 
 Every push renders the job as it is in the database at commit time, so a tab never shows a
 state that a rollback erased, and two quick pushes can never arrive "old after new" with
@@ -28,13 +29,6 @@ def job_card_html(job: GenerationJob, *, oob: bool = False, insert: bool = False
     return render_fragment(
         JOB_CARD, {"job": job, "oob": oob and not insert, "insert": insert, "live_new": insert}
     )
-
-
-def media_card_html(media_item) -> str:
-    """The media library's own card, inserted at the top of the media grid."""
-    from media_library import live as media_live  # the media app owns its card markup
-
-    return media_live.media_card_insert_html(media_item)
 
 
 def push_job(job: GenerationJob, *, insert: bool = False) -> None:

@@ -83,10 +83,9 @@ def job_submit(*, job_id: int) -> None:
     job = GenerationJob.objects.filter(pk=job_id).first()
     if job is None or job.provider_request_id:
         return  # gone, or already submitted: never submit twice
-    if job.cancel_requested and job.status in (JobStatus.QUEUED, JobStatus.SUBMITTING):
-        if job.status == JobStatus.QUEUED:
-            _quietly(job_mark_cancelled, job)
-            return
+    if job.cancel_requested and job.status == JobStatus.QUEUED:
+        _quietly(job_mark_cancelled, job)
+        return
     ambiguous = False
     if job.status == JobStatus.QUEUED:
         try:
