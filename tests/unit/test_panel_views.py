@@ -128,6 +128,8 @@ def test_panel_without_keys_offers_local_and_disables_hosted_models_with_reason(
     assert "disabled" not in local and "selected" in local
     hailuo = re.search(r'<option value="hailuo"[^>]*>', html, re.S).group(0)
     assert "disabled" in hailuo and "FAL_KEY" in hailuo
+    # The reason is also written out, not only in a tooltip.
+    assert "fal.ai models are greyed out. Needs a fal.ai API key" in html
     # Local's durations, the free price and a disabled Generate button with its reason.
     assert sorted(re.findall(r'name="duration" value="(\d+)"', html), key=int) == [
         "2",
