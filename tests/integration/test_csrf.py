@@ -25,6 +25,8 @@ API_POST_ROUTES = {"api:generate_video", "api:estimate_cost", "api:cancel_job", 
 
 
 def route_url(name: str, w) -> str:
+    if name.startswith("/"):
+        return name  # an unnamed route, by its path
     if name in OBJECT_ROUTES:
         return reverse(name, kwargs=OBJECT_ROUTES[name][0](w))
     return reverse(name)

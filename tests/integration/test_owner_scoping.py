@@ -134,7 +134,7 @@ BODY_REFERENCE_ROUTES = {
 EXEMPT = {
     "healthz": "public health check, no user data",
     "metrics": "token-protected aggregate counters, no per-user objects",
-    "": "favicon redirect",
+    "/favicon.ico": "a redirect to a static file",
     "login": "public login form",
     "logout": "ends the caller's own session",
     "api:openapi-json": "the API schema, no user data",
@@ -151,17 +151,18 @@ EXEMPT = {
 
 
 def all_route_names() -> set[str]:
-    def walk(patterns, ns=""):
+    """Every route's namespaced name; an unnamed route by its path ("/favicon.ico")."""
+
+    def walk(patterns, ns="", prefix=""):
         for pattern in patterns:
+            route = prefix + str(pattern.pattern)
             if isinstance(pattern, URLResolver):
-                if str(pattern.pattern).startswith("admin/"):
+                if route.startswith("admin/"):
                     continue  # staff only; tested in tests/unit/test_admin_oversight.py
-                yield from walk(
-                    pattern.url_patterns,
-                    ns + (f"{pattern.namespace}:" if pattern.namespace else ""),
-                )
+                namespace = ns + (f"{pattern.namespace}:" if pattern.namespace else "")
+                yield from walk(pattern.url_patterns, namespace, route)
             elif isinstance(pattern, URLPattern):
-                yield ns + (pattern.name or "")
+                yield ns + pattern.name if pattern.name else "/" + route
 
     return set(walk(get_resolver().url_patterns))
 
