@@ -359,3 +359,29 @@ def test_image_to_video_takes_an_image_dropped_from_the_media_panel(
     expect(page.locator("#gen-image-preview")).to_be_visible()
     expect(page.get_by_role("button", name="Generate")).to_be_enabled()
     expect(page.locator("#gen-cost-amount")).to_have_text("$0.25")
+
+
+def test_resync_repairs_the_queue_and_keeps_the_composer(page, daphne_server, make_user, login):
+    user = make_user("offline")
+    login(page, daphne_server.url, "offline")
+    open_workspace(page, daphne_server.url)
+    prompt_box(page).fill("Half-written prompt that must survive")
+    page.get_by_role("radiogroup", name="Duration").get_by_text("8 s").click()
+
+    # A job the tab never heard about (its push was missed while the socket was down).
+    missed = GenerationJob.objects.create(
+        owner=user,
+        model_id="local",
+        provider="local",
+        prompt="Made in another tab while this one was offline",
+        params={"duration": 4, "resolution": "480p", "aspect_ratio": "16:9", "audio": True},
+        status=JobStatus.CANCELLED,
+    )
+    expect(page.locator(f"#job-{missed.pk}")).to_have_count(0)
+    # What live.js fires on every websocket re-connect.
+    page.evaluate("() => document.body.dispatchEvent(new CustomEvent('live:resync'))")
+    expect(page.locator(f"#job-{missed.pk}")).to_be_visible()
+    expect(page.locator("#hist-results")).to_contain_text("Made in another tab")
+    expect(prompt_box(page)).to_have_value("Half-written prompt that must survive")
+    duration = page.get_by_role("radiogroup", name="Duration")
+    expect(duration.get_by_role("radio", name="8 s")).to_be_checked()
