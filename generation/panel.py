@@ -245,7 +245,7 @@ def composer_state(
             state.cost = quote.usd
             state.total = quote.usd * composer.variations
             state.formula = quote.formula
-            if composer.variations > 1:
+            if composer.variations > 1 and quote.usd > 0:
                 state.formula = f"{composer.variations} × ({quote.formula}) = {_money(state.total)}"
             state.expensive = (
                 pricing.is_expensive(model_id, params) or state.total > state.threshold
