@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "corsheaders",
+    # django-ninja: its app serves the API docs' Swagger UI from /static/ (no CDN, no
+    # inline script), which the CSP and an offline machine both need.
+    "ninja",
     "project",
     "media_library",
     "generation",
