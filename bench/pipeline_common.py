@@ -111,9 +111,30 @@ def make_result_file(path: Path, megabytes: float) -> Path:
 
 def fal_emulator_serving(data: bytes, **options):
     """The tests' fal emulator, with its result download answering `data`."""
+    import json
+
+    import httpx
+
     from tests.emulators.fal_emulator import FalEmulator
 
+    webhook_client = httpx.Client(timeout=10)
+
     class BenchFal(FalEmulator):
+        def _post_webhook(self, record, payload):
+            # The tests' emulator builds a new httpx client (and TLS context, ~55 ms) per
+            # webhook; a provider's sender does not, so the bench keeps one client.
+            body = json.dumps(payload).encode()
+            headers = {"Content-Type": "application/json", **self.webhook_headers(record, body)}
+            entry = {"request_id": record.id, "url": record.webhook, "payload": payload}
+            try:
+                entry["status"] = webhook_client.post(
+                    record.webhook, content=body, headers=headers
+                ).status_code
+            except httpx.HTTPError as exc:
+                entry["status"] = f"error: {type(exc).__name__}"
+            with self.lock:
+                self.webhooks.append(entry)
+
         def serve_file(self, handler, request_id):
             self.bump("file_downloads")
             handler.send_response(200)
