@@ -6,7 +6,9 @@ several suites can run on one machine at once (the Makefile sets both for `make 
 
 from __future__ import annotations
 
+import copy
 import os
+import uuid
 
 import pytest
 import redis
@@ -45,6 +47,15 @@ def user(make_user):
 @pytest.fixture
 def other_user(make_user):
     return make_user("mallory")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_namespace(settings):
+    """Each test counts rate limits and cooldowns from zero: its own cache key prefix
+    (database ids repeat across tests, so user-keyed counters would otherwise carry over)."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:10]}"
+    settings.CACHES = caches
 
 
 @pytest.fixture(scope="session", autouse=True)
