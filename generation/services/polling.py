@@ -13,7 +13,14 @@ from django.utils import timezone
 from ..models import GenerationJob, JobStatus
 from ..providers.base import ErrorCode, ProviderError, State, StatusReport
 from .providers import get_provider, is_local, submission_of
-from .scheduling import backoff_s, enqueue, poll_interval_s, schedule_poll, typical_run_s
+from .scheduling import (
+    backoff_s,
+    enqueue,
+    hard_limit_s,
+    poll_interval_s,
+    schedule_poll,
+    typical_run_s,
+)
 from .transitions import (
     IllegalTransition,
     job_fail,
@@ -38,6 +45,16 @@ def job_poll(*, job_id: int, seq: int) -> None:
     if job.cancel_requested:
         enqueue("cancel", job)
         return
+    if (timezone.now() - job.created_at).total_seconds() > hard_limit_s(job):
+        # A job that is still being polled is never "overdue" for the sweeper, so the
+        # model's limit is enforced here too (a provider down, or queued, for ever).
+        from .recovery import _time_out
+
+        try:
+            _time_out(job)
+        except IllegalTransition:
+            pass
+        return
     try:
         report = get_provider(job.provider).status(submission_of(job))
     except ProviderError as exc:
@@ -60,7 +77,7 @@ def _status_failed(job: GenerationJob, exc: ProviderError) -> None:
     errors = job.step_errors + 1
     GenerationJob.objects.filter(pk=job.pk).update(step_errors=errors)
     job.step_errors = errors
-    # The sweeper fails the job as a timeout once it passes the model's hard limit.
+    # The next poll fails the job as a timeout once it passes the model's hard limit.
     schedule_poll(job, backoff_s(errors, exc.retry_after))
 
 

@@ -1,0 +1,147 @@
+"""Pipeline faults beyond the pipeline's own tests (which cover SIGKILL in the provider
+queue and while downloading, 429/503 bursts and a Redis restart): SIGKILL while the job
+is still queued and while the provider is running it; a provider outage (every status
+call 503) that ends — bounded request rate, then success — and one that outlasts the
+model's limit — the timeout sentence and the reservation released."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from generation import tasks
+from generation.limits import budget_remaining
+from generation.models import GenerationJob, JobStatus
+from generation.services import job_create
+from media_library.models import MediaItem
+from tests.emulators.fal_emulator import FalEmulator
+from tests.integration.workers import (
+    apply_to_settings,
+    pipeline_env,
+    wait_for,
+    wait_for_job,
+    worker_env,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+S = JobStatus
+PARAMS = {"prompt": "A lighthouse in a storm, waves breaking", "duration": 6}
+
+
+@pytest.fixture(scope="module")
+def fal():
+    with FalEmulator(queue_polls=1, running_polls=1) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def env(fal, tmp_path_factory):
+    return pipeline_env(media_root=tmp_path_factory.mktemp("media"), fal=fal)
+
+
+@pytest.fixture(scope="module")
+def worker(celery_worker, env):
+    with worker_env(celery_worker, env) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _same_settings(settings, env, fal, worker):
+    apply_to_settings(settings, env)
+    fal.reset()
+    fal.queue_polls, fal.running_polls = 1, 1
+
+
+def create(user) -> GenerationJob:
+    return job_create(user=user, model_id="hailuo", params=PARAMS)
+
+
+def sweep_until(job, status, *, timeout: float = 40.0):
+    last = [0.0]
+
+    def reached():
+        job.refresh_from_db()
+        if job.status == status:
+            return True
+        if time.monotonic() - last[0] >= 0.5:
+            tasks.sweep.delay()
+            last[0] = time.monotonic()
+        return False
+
+    wait_for(reached, timeout=timeout, what=f"job {job.pk} -> {status}")
+    return job
+
+
+def exactly_once(job, fal):
+    assert fal.count("submits_received") == 1
+    assert MediaItem.objects.filter(metadata__job_id=job.pk).count() == 1
+    job.refresh_from_db()
+    assert job.media_item_id is not None and job.reserved_cost == 0
+
+
+def test_sigkill_while_queued_the_job_finishes_once_after_restart(user, fal, worker):
+    worker.kill()  # no worker: the submit task waits in the broker, the job stays queued
+    try:
+        job = create(user)
+        assert GenerationJob.objects.get(pk=job.pk).status == S.QUEUED
+    finally:
+        worker.start()
+    wait_for_job(job, S.SUCCEEDED, timeout=60)
+    exactly_once(job, fal)
+
+
+def test_sigkill_while_the_provider_runs_it(user, fal, worker):
+    fal.queue_polls, fal.running_polls = 0, 10_000
+    job = wait_for_job(create(user), S.RUNNING)
+    wait_for(lambda: fal.count("status_calls") >= 2, what="polling while running")
+    worker.kill()
+    fal.complete_now(job.provider_request_id)
+    worker.start()
+    sweep_until(job, S.SUCCEEDED)
+    exactly_once(job, fal)
+
+
+def test_provider_outage_backs_off_then_completes(user, fal):
+    fal.queue_polls = 1
+    job = wait_for_job(create(user), S.IN_QUEUE)
+    outage = fal.fail("status", "unavailable", times=None)
+    before = fal.count("status_calls")
+    started = time.monotonic()
+    wait_for(lambda: fal.count("status_calls") >= before + 3, what="polls during the outage")
+    time.sleep(2.0)  # the outage lasts a while (a duration under test, not a sync)
+    with fal.lock:
+        fal.faults.remove(outage)
+    calls_during = fal.count("status_calls") - before
+    seconds = time.monotonic() - started
+    job = wait_for_job(job, S.SUCCEEDED, timeout=60)
+    exactly_once(job, fal)
+    # Backoff, not a storm: with a 0.2 s base and 1 s cap, well under 10 calls a second.
+    assert calls_during / seconds < 10, (calls_during, seconds)
+
+
+def test_provider_down_past_the_limit_fails_with_the_timeout_and_releases_budget(user, fal, worker):
+    before = budget_remaining(user)
+    fal.queue_polls = 10_000
+    job = wait_for_job(create(user), S.IN_QUEUE)
+    assert budget_remaining(user) < before  # the estimate is reserved
+    fal.fail("status", "unavailable", times=None)
+    try:
+        # The job has been going for longer than the model allows.
+        GenerationJob.objects.filter(pk=job.pk).update(
+            created_at=timezone.now() - timedelta(hours=1), next_poll_at=timezone.now()
+        )
+        # No sweeper call: the job is being polled (with backoff), so the poll itself
+        # must notice the limit.
+        wait_for_job(job, S.FAILED, timeout=30)
+    finally:
+        fal.faults.clear()
+    job.refresh_from_db()
+    assert job.error_code == "timeout"
+    assert "took longer than this model's limit" in job.error_message
+    assert job.reserved_cost == 0
+    assert budget_remaining(user) == before
+    assert MediaItem.objects.filter(metadata__job_id=job.pk).count() == 0
