@@ -145,3 +145,33 @@ def test_provider_down_past_the_limit_fails_with_the_timeout_and_releases_budget
     assert job.reserved_cost == 0
     assert budget_remaining(user) == before
     assert MediaItem.objects.filter(metadata__job_id=job.pk).count() == 0
+
+
+def test_sigkill_while_submitting_never_pays_twice(user, fal, worker):
+    """The worker dies after the provider accepted the request but before the request id
+    was stored (the ambiguous submit). fal cannot look a request up without its id, so the
+    pipeline must not resend: the job ends (failed with a plain sentence, as the fal
+    adapter decides, or succeeded via a webhook) and the provider saw ONE submission."""
+    fal.fail("submit", "accept_then_hang", hang_s=30)
+    job = wait_for_job(create(user), S.SUBMITTING)
+    wait_for(lambda: fal.count("submits_accepted") >= 1, what="the provider to accept")
+    worker.kill()
+    worker.start()
+    last = [0.0]
+
+    def settled():
+        job.refresh_from_db()
+        if job.status in (S.FAILED, S.SUCCEEDED):
+            return True
+        if time.monotonic() - last[0] >= 0.5:
+            tasks.sweep.delay()
+            last[0] = time.monotonic()
+        return False
+
+    wait_for(settled, timeout=90, what="the ambiguous job to settle")
+    assert fal.count("submits_received") == 1, "the job was submitted a second time"
+    if job.status == S.FAILED:
+        assert job.error_message.strip()
+        assert MediaItem.objects.filter(metadata__job_id=job.pk).count() == 0
+    else:
+        assert MediaItem.objects.filter(metadata__job_id=job.pk).count() == 1
