@@ -205,6 +205,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MEDIA_MAX_UPLOAD_MB = env.int("MEDIA_MAX_UPLOAD_MB", default=2048)
 MEDIA_MAX_IMAGE_PIXELS = env.int("MEDIA_MAX_IMAGE_PIXELS", default=50_000_000)
 MEDIA_PROBE_TIME_LIMIT_S = env.int("MEDIA_PROBE_TIME_LIMIT_S", default=120)
+# Lifetime of the signed download links the JSON API hands out (media_url).
+MEDIA_SIGNED_URL_MAX_AGE_S = env.int("MEDIA_SIGNED_URL_MAX_AGE_S", default=3600)
 # Timeline export (editor): x264 speed/quality, the stall watchdog, exports per user at once.
 EXPORT_X264_PRESET = env.str("EXPORT_X264_PRESET", default="veryfast")
 EXPORT_CRF = env.int("EXPORT_CRF", default=20)

@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from media_library.models import MediaItem
 from media_library.selectors import media_list
+from media_library.serving import file_response
+from media_library.signing import download_token, item_for_download_token
 
 from .. import catalog, pricing, selectors
 from ..models import GenerationJob
@@ -45,10 +47,13 @@ def _money(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _media_url(request, media_id: int | None) -> str | None:
+def _media_url(request, media_id: int | None, owner_id: int) -> str | None:
+    """A signed link that works without a session (scripts holding only a token)."""
     if media_id is None:
         return None
-    return request.build_absolute_uri(reverse("media_library:file", args=[media_id]))
+    item = MediaItem(pk=media_id, owner_id=owner_id)
+    path = reverse("api:media_download", kwargs={"media_id": media_id})
+    return request.build_absolute_uri(f"{path}?sig={download_token(item)}")
 
 
 def job_out(request, job: GenerationJob) -> dict[str, Any]:
@@ -68,7 +73,7 @@ def job_out(request, job: GenerationJob) -> dict[str, Any]:
         "actual_cost": _money(job.actual_cost),
         "error": error,
         "media_item_id": job.media_item_id,
-        "media_url": _media_url(request, job.media_item_id),
+        "media_url": _media_url(request, job.media_item_id, job.owner_id),
         "retry_of": job.retry_of_id,
         "created_at": job.created_at,
         "updated_at": job.updated_at,
@@ -202,7 +207,36 @@ def _media_out(request, item: MediaItem) -> dict[str, Any]:
         "duration_s": item.duration_s,
         "width": item.width,
         "height": item.height,
-        "url": _media_url(request, item.pk),
+        "url": _media_url(request, item.pk, item.owner_id),
         "created_at": item.created_at,
         "job_id": job_id if isinstance(job_id, int) else None,
     }
+
+
+@api.get(
+    "/media/{media_id}/download",
+    auth=None,
+    response={200: None, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+    openapi_extra={
+        "responses": {
+            "200": {"description": "The file", "content": {"application/octet-stream": {}}}
+        }
+    },
+    url_name="media_download",
+    summary="Download a media file with the signed link from media_url",
+)
+def media_download(request, media_id: int, sig: str):
+    item = item_for_download_token(media_id, sig)
+    if item is None or not item.file:
+        return 404, {"message": "This download link is not valid or has expired.", "errors": {}}
+    ext = item.file.name.rsplit(".", 1)[-1]
+    return file_response(
+        request,
+        item.file,
+        content_type=item.mime_type or "application/octet-stream",
+        filename=f"{item.title}.{ext}"
+        if not item.title.lower().endswith(f".{ext}")
+        else item.title,
+        download=True,
+        modified=item.updated_at,
+    )

@@ -18,7 +18,10 @@ from tests.integration.test_owner_scoping import OBJECT_ROUTES, all_route_names,
 pytestmark = pytest.mark.django_db
 world = scoping.world  # the fixture: alice's objects, mallory's client
 
-CSRF_EXEMPT = {"generation:webhook": "per-job secret in the URL; providers send no cookies"}
+CSRF_EXEMPT = {
+    "generation:webhook": "per-job secret in the URL; providers send no cookies",
+    "api:media_download": "GET only (a POST is 405): a signed link, changes nothing",
+}
 # django-ninja marks its operations csrf_exempt and checks the token itself in session
 # auth (403), so its GET-only operations answer a POST with 405 (refused either way).
 API_POST_ROUTES = {"api:generate_video", "api:estimate_cost", "api:cancel_job", "api:retry_job"}

@@ -147,6 +147,8 @@ EXEMPT = {
     "generation:template_save": "creates the caller's own template; takes no ids",
     "generation:token_create": "creates the caller's own token; takes no ids",
     "generation:webhook": "per-job secret instead of a session: test_webhook_with_a_wrong_token",
+    "api:media_download": "a signed link bound to one item and its owner instead of a session: "
+    "tests/unit/test_api_media_download.py",
 }
 
 

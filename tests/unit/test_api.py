@@ -224,7 +224,8 @@ def test_media_url_of_a_finished_job(api, user):
     job = make_job(user, status=JobStatus.SUCCEEDED, media_item=item)
     body = api.get(f"/api/jobs/{job.pk}").json()
     assert body["media_item_id"] == item.pk
-    assert body["media_url"].endswith(f"/media/{item.pk}/file/")
+    # A signed link, so a script holding only a token can download the clip.
+    assert f"/api/media/{item.pk}/download?sig=" in body["media_url"]
 
 
 def test_list_is_the_callers_jobs_newest_first(api, user, other_user):
@@ -298,7 +299,7 @@ def test_media_lists_the_callers_items(api, user):
     )
     body = api.get("/api/media").json()
     assert [m["id"] for m in body["items"]] == [item.pk]
-    assert body["items"][0]["job_id"] == 12 and body["items"][0]["url"].endswith("/file/")
+    assert body["items"][0]["job_id"] == 12 and "/download?sig=" in body["items"][0]["url"]
 
 
 def test_openapi_and_docs_are_served():
