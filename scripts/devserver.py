@@ -112,7 +112,19 @@ def stop_children() -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _interrupt(signum, _frame):
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C, a closed terminal or a plain `kill` all stop what we started. Installed
+    explicitly: a shell that starts us in the background leaves SIGINT ignored."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
+
+
 def run() -> int:
+    stop_on_signals()
     env = dict(os.environ, REDIS_URL=ensure_redis())
     python = str(VENV_BIN / "python")
     subprocess.run(
@@ -167,6 +179,7 @@ def run() -> int:
 
 
 def exec_with_redis(command: list[str]) -> int:
+    stop_on_signals()
     env = dict(os.environ, REDIS_URL=ensure_redis_for_tests())
     try:
         return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
