@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_ready
 from django.conf import settings
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -19,9 +21,26 @@ logger = logging.getLogger(__name__)
 TOO_SLOW = (
     "Processing this file took too long, so it was stopped. It may be damaged or too complex."
 )
+CRASHED = (
+    "Processing this file stopped the worker several times, so it was given up. It may be damaged."
+)
+
+# A worker SIGKILLed mid-task leaves the message unacked in Redis until the visibility
+# timeout (hours), and requeue_stuck waits minutes. So each run records a claim naming its
+# worker node; when that node starts again (a supervisor restart) it re-dispatches what its
+# previous life was processing. The attempt count stops a file that crashes the worker
+# itself from looping forever. Kept in the cache (Redis): losing it only falls back to
+# requeue_stuck.
+MAX_ATTEMPTS = 3
+CLAIM_TTL_S = 24 * 3600
+
+
+def _claim_key(media_id: int) -> str:
+    return f"media-processing-claim:{media_id}"
 
 
 @shared_task(
+    bind=True,
     name="media_library.tasks.process_media",
     soft_time_limit=settings.MEDIA_PROBE_TIME_LIMIT_S,
     # The hard limit kills the child if even the soft-limit handler hangs inside FFmpeg.
@@ -33,15 +52,57 @@ TOO_SLOW = (
     retry_backoff_max=30,
     max_retries=6,
 )
-def process_media(media_id: int) -> str:
+def process_media(self, media_id: int) -> str:
+    if not MediaItem.objects.filter(pk=media_id, status=MediaItem.Status.PROCESSING).exists():
+        return "skipped"  # a redelivered task for an item another run already finished
+    claim = cache.get(_claim_key(media_id)) or {}
+    attempts = int(claim.get("attempts", 0)) + 1
+    cache.set(
+        _claim_key(media_id),
+        {"node": self.request.hostname or "", "attempts": attempts},
+        timeout=CLAIM_TTL_S,
+    )
+    logger.info("media %s: processing started (attempt %s)", media_id, attempts)
     try:
-        item = services.media_process(media_id=media_id)
+        if attempts > MAX_ATTEMPTS:
+            item = services.media_mark_failed(media_id=media_id, message=CRASHED)
+        else:
+            item = services.media_process(media_id=media_id)
     except SoftTimeLimitExceeded:
         logger.warning("media %s: processing hit the time limit", media_id)
         item = services.media_mark_failed(media_id=media_id, message=TOO_SLOW)
     except services.IllegalTransition:
-        return "skipped"  # a redelivered task for an item another run already finished
+        return "skipped"  # another run finished it while this one worked
+    finally:
+        # Reached on success, failure and retry alike; only a killed process skips it.
+        cache.delete(_claim_key(media_id))
     return item.status if item else "skipped"
+
+
+def requeue_interrupted(*, node: str) -> int:
+    """Re-dispatch the items a previous life of worker `node` was processing when it died."""
+    ids = list(
+        MediaItem.objects.filter(status=MediaItem.Status.PROCESSING).values_list("pk", flat=True)[
+            :2000
+        ]
+    )
+    claims = cache.get_many([_claim_key(media_id) for media_id in ids])
+    mine = [
+        media_id for media_id in ids if (claims.get(_claim_key(media_id)) or {}).get("node") == node
+    ]
+    for media_id in mine:
+        process_media.delay(media_id)
+    if mine:
+        logger.warning("re-dispatched %s media item(s) interrupted on %s", len(mine), node)
+    return len(mine)
+
+
+@worker_ready.connect
+def _requeue_interrupted_on_start(sender=None, **_kwargs) -> None:
+    try:
+        requeue_interrupted(node=sender.hostname)
+    except Exception:  # noqa: BLE001 - never stop a worker from starting; requeue_stuck remains
+        logger.exception("could not re-dispatch interrupted media items")
 
 
 @shared_task(name="media_library.tasks.requeue_stuck")

@@ -119,7 +119,10 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # redis-py 8 reads with a 5 s socket timeout by default, and channels-redis
+            # blocks in BZPOPMIN for 5 s: every idle websocket consumer died after ~5 s
+            # ("Timeout reading from ..."), dropping pushes until the tab reconnected.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
             "prefix": env.str("CHANNEL_PREFIX", default="cutroom:asgi"),
             "capacity": 500,
             "expiry": 30,
