@@ -12,7 +12,16 @@ register_user_budget_inline()
 
 @admin.register(GenerationBudget)
 class GenerationBudgetAdmin(admin.ModelAdmin):
-    list_display = ("user", "monthly_limit_usd", "month", "spent_usd", "reserved_usd")
+    list_display = (
+        "user",
+        "monthly_limit_usd",
+        "rate_per_minute",
+        "cooldown_s",
+        "max_concurrent",
+        "month",
+        "spent_usd",
+        "reserved_usd",
+    )
     raw_id_fields = ("user",)
     readonly_fields = ("month", "spent_usd", "reserved_usd", "last_created_at")
 

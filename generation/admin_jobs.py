@@ -293,9 +293,18 @@ def _provider_connections(model_admin, request):
 class GenerationBudgetInline(admin.StackedInline):
     model = GenerationBudget
     can_delete = False
-    fields = ("monthly_limit_usd", "month", "spent_usd", "reserved_usd", "remaining")
+    fields = (
+        "monthly_limit_usd",
+        "rate_per_minute",
+        "cooldown_s",
+        "max_concurrent",
+        "month",
+        "spent_usd",
+        "reserved_usd",
+        "remaining",
+    )
     readonly_fields = ("month", "spent_usd", "reserved_usd", "remaining")
-    verbose_name_plural = "Generation budget (blank limit: the site default applies)"
+    verbose_name_plural = "Generation budget and limits (blank: the site default applies)"
 
     @admin.display(description="remaining this month")
     def remaining(self, budget):

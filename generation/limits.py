@@ -13,7 +13,6 @@ import math
 import time
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
@@ -63,8 +62,8 @@ def budget_remaining(user) -> Decimal:
     return max(Decimal("0"), budget.limit_usd - spent - budget.reserved_usd)
 
 
-def _check_rate(user) -> None:
-    limit, period = parse_rate(settings.GENERATION_RATE)
+def _check_rate(user, budget: GenerationBudget) -> None:
+    limit, period = budget.rate
     if limit <= 0:
         return
     window = int(time.time() // period)
@@ -110,7 +109,7 @@ def check_and_reserve(*, user, estimate: Decimal, skip_cooldown: bool = False) -
         budget.month = _month_start(now)
         budget.spent_usd = Decimal("0")
 
-    cooldown = settings.GENERATION_COOLDOWN_S
+    cooldown = budget.cooldown
     if cooldown > 0 and budget.last_created_at and not skip_cooldown:
         wait = cooldown - (now - budget.last_created_at).total_seconds()
         if wait > 0:
@@ -120,7 +119,7 @@ def check_and_reserve(*, user, estimate: Decimal, skip_cooldown: bool = False) -
                 code="cooldown",
             )
 
-    max_live = settings.GENERATION_MAX_CONCURRENT
+    max_live = budget.concurrency
     if max_live > 0:
         live = GenerationJob.objects.filter(owner=user, status__in=LIVE_STATUSES).count()
         if live >= max_live:
@@ -141,7 +140,7 @@ def check_and_reserve(*, user, estimate: Decimal, skip_cooldown: bool = False) -
             code="budget",
         )
 
-    _check_rate(user)
+    _check_rate(user, budget)
 
     budget.reserved_usd += estimate
     budget.last_created_at = now

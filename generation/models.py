@@ -154,9 +154,40 @@ class GenerationBudget(models.Model):
     reserved_usd = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0"))
     spent_usd = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0"))
     last_created_at = models.DateTimeField(null=True, blank=True)
+    # Per-user overrides of the site limits (blank: the GENERATION_* setting applies).
+    rate_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Generations per minute (0 = no limit)."
+    )
+    cooldown_s = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seconds between generations (0 = none)."
+    )
+    max_concurrent = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Generations in progress at once (0 = no limit)."
+    )
 
     def __str__(self) -> str:
         return f"budget of user {self.user_id}"
+
+    @property
+    def rate(self) -> tuple[int, int]:
+        """(count, period seconds)."""
+        if self.rate_per_minute is not None:
+            return self.rate_per_minute, 60
+        from .limits import parse_rate
+
+        return parse_rate(settings.GENERATION_RATE)
+
+    @property
+    def cooldown(self) -> int:
+        return settings.GENERATION_COOLDOWN_S if self.cooldown_s is None else self.cooldown_s
+
+    @property
+    def concurrency(self) -> int:
+        return (
+            settings.GENERATION_MAX_CONCURRENT
+            if self.max_concurrent is None
+            else self.max_concurrent
+        )
 
     @property
     def limit_usd(self) -> Decimal:

@@ -225,3 +225,35 @@ def test_success_is_reconciled_with_the_actual_cost(api, user, settings, tmp_pat
     assert budget.reserved_usd == 0
     assert budget.spent_usd == Decimal("0.19")  # the provider's figure, not the estimate
     assert budget_remaining(user) == Decimal("100") - Decimal("0.19")
+
+
+# --- per-user overrides (admin) ---------------------------------------------------------
+def test_per_user_overrides_beat_the_site_limits(api, user, make_user, limits):
+    limits.GENERATION_COOLDOWN_S = 0
+    GenerationBudget.objects.create(user=user, rate_per_minute=2, max_concurrent=50)
+    assert create(api).status_code == 202
+    assert create(api).status_code == 202
+    assert_429(create(api), "You can start 2 generations per minute.", max_wait=60)
+    # Another user keeps the site's 10 per minute.
+    _, raw = api_token_create(user=make_user("carol"))
+    other = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert all(create(other).status_code == 202 for _ in range(3))
+
+
+def test_per_user_concurrency_and_cooldown_overrides(api, user, limits):
+    limits.GENERATION_COOLDOWN_S = 0
+    GenerationBudget.objects.create(user=user, max_concurrent=1)
+    budget = GenerationBudget.objects.filter(user=user)
+    assert create(api).status_code == 202
+    assert_429(create(api), "(the limit is 1)", max_wait=60)
+    budget.update(max_concurrent=0, cooldown_s=45)  # 0 = no limit for this user
+    assert_429(create(api), "between generations.", max_wait=45)
+    budget.update(cooldown_s=0)
+    assert create(api).status_code == 202
+
+
+def test_admin_edits_a_users_limits(admin_client, user):
+    url = reverse("admin:auth_user_change", args=[user.pk])
+    page = admin_client.get(url).content.decode()
+    for field in ("rate_per_minute", "cooldown_s", "max_concurrent", "monthly_limit_usd"):
+        assert field in page
