@@ -227,6 +227,8 @@ PROVIDER_HTTP_TIMEOUT_S = env.float("PROVIDER_HTTP_TIMEOUT_S", default=30.0)
 # Public base URL the providers can reach for webhooks; blank disables webhooks (poll only).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
 GENERATION_MAX_RESULT_MB = env.int("GENERATION_MAX_RESULT_MB", default=500)
+# Whole-download deadline for a result file (the HTTP timeout is per read only).
+GENERATION_DOWNLOAD_TIMEOUT_S = env.float("GENERATION_DOWNLOAD_TIMEOUT_S", default=600.0)
 EXPENSIVE_JOB_USD = Decimal(env.str("EXPENSIVE_JOB_USD", default="1.00"))
 # JSON object {"model_id": {"field": value}} that overrides catalog price figures.
 GENERATION_PRICE_OVERRIDES = env.json("GENERATION_PRICE_OVERRIDES", default={})

@@ -27,7 +27,6 @@ from .base import ErrorCode, ProviderError, redact
 
 logger = logging.getLogger("generation.providers")
 
-CHUNK = 256 * 1024
 
 
 _SSL_CONTEXT: ssl.SSLContext | None = None
@@ -203,7 +202,20 @@ def fetch_result(
                 if announced and announced.isdigit() and int(announced) > max_bytes:
                     raise _too_large(int(announced), max_bytes)
                 written = 0
-                for chunk in response.iter_bytes(CHUNK):
+                # The read timeout only bounds the gap between bytes: a server that
+                # trickles a byte now and then would hold this worker slot forever.
+                deadline = started + float(
+                    getattr(settings, "GENERATION_DOWNLOAD_TIMEOUT_S", 600.0)
+                )
+                # Chunks as they arrive (a fixed chunk size would buffer a trickle out of
+                # sight of the deadline check).
+                for chunk in response.iter_bytes():
+                    if time.monotonic() > deadline:
+                        raise ProviderError(
+                            ErrorCode.TIMEOUT,
+                            f"download not finished within {deadline - started:.0f} s "
+                            f"({written} bytes so far)",
+                        )
                     written += len(chunk)
                     if written > max_bytes:
                         raise _too_large(written, max_bytes)

@@ -90,6 +90,7 @@ FAULT_KINDS = {
     "expired",  # file: 404
     "huge_content_length",  # file: Content-Length above the limit
     "big_body",  # file: stream big_mb megabytes with no Content-Length
+    "trickle_body",  # file: half the body, then a byte every trickle_s for hang_s (stalls)
 }
 
 
@@ -104,6 +105,7 @@ class Fault:
     error: str = ""
     hang_s: float = 5.0
     big_mb: float = 2.0
+    trickle_s: float = 0.5
 
     def matches(self, op: str, request_id: str | None) -> bool:
         if self.op not in (op, "any"):
@@ -364,6 +366,25 @@ class Emulator:
             for _ in range(int(fault.big_mb * 4) + 1):
                 if not handler.safe_write(chunk):
                     break
+            return
+        if fault and fault.kind == "trickle_body":
+            # A stalled CDN: headers and half the file, then one byte at a time, each
+            # within the client's read timeout, so only a whole-download deadline ends it.
+            handler.send_response(200)
+            handler.send_header("Content-Type", "video/mp4")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            half = len(data) // 2
+            if not handler.safe_write(data[:half]):
+                return
+            deadline = time.monotonic() + fault.hang_s
+            for i in range(half, len(data)):
+                if time.monotonic() > deadline or self.stop_event.wait(fault.trickle_s):
+                    break
+                if not handler.safe_write(data[i : i + 1]):
+                    break
+            self.bump("file_stalls_ended")
+            handler.close_connection = True
             return
         if fault and self.apply_transport_fault(handler, fault):
             return
