@@ -6,35 +6,47 @@ task whose worker died): every step claims the job before acting.
 """
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from . import services
 
+# A database that drops its connections (restart, failover, pg_terminate_backend) fails
+# the step that was using one; without a retry the job's chain of steps stops until the
+# sweeper notices. Every step is safe to run twice, and the retry gets a fresh connection
+# (Celery's Django fixup closes the broken one; CONN_HEALTH_CHECKS tests reused ones).
+DB_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "max_retries": 8,
+}
 
-@shared_task(name="generation.tasks.submit")
+
+@shared_task(name="generation.tasks.submit", **DB_RETRY)
 def submit(job_id: int) -> None:
     services.job_submit(job_id=job_id)
 
 
-@shared_task(name="generation.tasks.poll")
+@shared_task(name="generation.tasks.poll", **DB_RETRY)
 def poll(job_id: int, seq: int) -> None:
     services.job_poll(job_id=job_id, seq=seq)
 
 
-@shared_task(name="generation.tasks.finalize")
+@shared_task(name="generation.tasks.finalize", **DB_RETRY)
 def finalize(job_id: int) -> None:
     services.job_finalize(job_id=job_id)
 
 
-@shared_task(name="generation.tasks.render_local")
+@shared_task(name="generation.tasks.render_local", **DB_RETRY)
 def render_local(job_id: int) -> None:
     services.job_render_local(job_id=job_id)
 
 
-@shared_task(name="generation.tasks.cancel")
+@shared_task(name="generation.tasks.cancel", **DB_RETRY)
 def cancel(job_id: int) -> None:
     services.job_cancel_work(job_id=job_id)
 
 
-@shared_task(name="generation.tasks.sweep")
+@shared_task(name="generation.tasks.sweep", **DB_RETRY)
 def sweep() -> dict:
     return services.job_sweep()
