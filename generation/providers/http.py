@@ -28,7 +28,6 @@ from .base import ErrorCode, ProviderError, redact
 logger = logging.getLogger("generation.providers")
 
 
-
 _SSL_CONTEXT: ssl.SSLContext | None = None
 
 
