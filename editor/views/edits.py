@@ -1,16 +1,12 @@
-"""Editor views: the workspace page, the editor panel, the timelines list, and one small
-endpoint per edit. Views only parse input (editor.forms), check ownership (another user's
-timeline, clip or export is a 404) and call editor.services; a refused edit answers 400
-with the service's sentence as plain text, and the browser keeps showing the stored
-timeline. A successful edit answers with the re-rendered timeline fragment (the other
-tabs get the same fragment pushed by the services)."""
+"""The timeline fragment and its edits: clips, tracks, undo and redo. Each answers with
+the re-rendered timeline fragment, or 400 with the service's sentence."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_POST
 
 from editor import services
@@ -20,151 +16,17 @@ from editor.forms import (
     ClipsForm,
     ClipsShiftForm,
     ClipTrimForm,
-    ExportForm,
     PasteForm,
     SplitForm,
-    TimelineCreateForm,
-    TimelineRenameForm,
     TrackToggleForm,
     first_error,
 )
-from editor.models import Clip, Export, Timeline, Track
+from editor.models import Clip, Timeline, Track
 from media_library.models import MediaItem
 
-SESSION_KEY = "editor.timeline_id"
-RECENT_EXPORTS = 6
+from .common import _fragment, _own_timeline, _refuse, _service_error
+
 SPLIT_MARGIN_S = 0.04  # the services refuse to split closer than this to a clip's edge
-
-
-def _refuse(message: str, status: int = 400) -> HttpResponse:
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
-
-
-def _service_error(exc: ValidationError) -> HttpResponse:
-    return _refuse(exc.messages[0] if exc.messages else "That edit was refused.")
-
-
-def _own_timeline(request, pk: int) -> Timeline:
-    return get_object_or_404(Timeline, pk=pk, owner=request.user)
-
-
-def _current_timeline(request) -> Timeline:
-    """The timeline this user last opened (kept in the session), else their most recent
-    one, else a fresh one: a new user lands on an empty 16:9 timeline ready for clips."""
-    owned = Timeline.objects.filter(owner=request.user)
-    pk = request.session.get(SESSION_KEY)
-    timeline = owned.filter(pk=pk).first() if pk else None
-    if timeline is None:
-        timeline = owned.order_by("-updated_at", "-id").first()
-    if timeline is None:
-        timeline = services.timeline_create(owner=request.user)
-    request.session[SESSION_KEY] = timeline.pk
-    return timeline
-
-
-def _panel_context(request, timeline: Timeline) -> dict:
-    return {
-        "timeline": timeline,
-        "timelines": Timeline.objects.filter(owner=request.user).order_by("-updated_at", "-id"),
-        "presets": Timeline.Preset.choices,
-        "exports": _recent_exports(request, timeline),
-        "export_form": ExportForm.for_timeline(timeline),
-    }
-
-
-def _recent_exports(request, timeline: Timeline):
-    return Export.objects.filter(owner=request.user, timeline=timeline).select_related("result")[
-        :RECENT_EXPORTS
-    ]
-
-
-def _panel(request, timeline: Timeline, status: int = 200) -> HttpResponse:
-    request.session[SESSION_KEY] = timeline.pk
-    return render(
-        request,
-        "editor/partials/editor_panel.html",
-        _panel_context(request, timeline),
-        status=status,
-    )
-
-
-def _fragment(request, timeline: Timeline) -> HttpResponse:
-    timeline.refresh_from_db()
-    return render(request, "editor/partials/timeline.html", {"timeline": timeline})
-
-
-@login_required
-def workspace(request):
-    """The editor frame. Each panel loads its own fragment from its app (hx-get on load
-    and again on every live re-sync), so apps stay independent of each other."""
-    return render(request, "editor/workspace.html")
-
-
-@login_required
-@require_GET
-def editor_panel(request):
-    return _panel(request, _current_timeline(request))
-
-
-# --- Timelines list ------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def timeline_list(request):
-    timeline = _current_timeline(request)
-    return render(request, "editor/partials/timeline_list.html", _panel_context(request, timeline))
-
-
-@login_required
-@require_POST
-def timeline_create(request):
-    form = TimelineCreateForm(request.POST)
-    if not form.is_valid():
-        return _refuse(first_error(form))
-    try:
-        timeline = services.timeline_create(
-            owner=request.user, name=form.cleaned_data["name"], preset=form.cleaned_data["preset"]
-        )
-    except ValidationError as exc:
-        return _service_error(exc)
-    return _panel(request, timeline)
-
-
-@login_required
-@require_POST
-def timeline_open(request, pk: int):
-    return _panel(request, _own_timeline(request, pk))
-
-
-@login_required
-@require_POST
-def timeline_rename(request, pk: int):
-    timeline = _own_timeline(request, pk)
-    form = TimelineRenameForm(request.POST)
-    if not form.is_valid():
-        return _refuse(first_error(form))
-    try:
-        services.timeline_rename(timeline=timeline, name=form.cleaned_data["name"])
-    except ValidationError as exc:
-        return _service_error(exc)
-    return _panel(request, _current_timeline(request))
-
-
-@login_required
-@require_POST
-def timeline_duplicate(request, pk: int):
-    copy = services.timeline_duplicate(timeline=_own_timeline(request, pk))
-    return _panel(request, copy)
-
-
-@login_required
-@require_POST
-def timeline_delete(request, pk: int):
-    timeline = _own_timeline(request, pk)
-    services.timeline_delete(timeline=timeline)
-    # Falls back to the most recent remaining timeline (or a new one).
-    return _panel(request, _current_timeline(request))
 
 
 # --- The timeline fragment and its edits ------------------------------------------------------
@@ -354,45 +216,3 @@ def timeline_redo(request, pk: int):
     if op is None:
         return _refuse("Nothing to redo.")
     return _fragment(request, timeline)
-
-
-# --- Exports -------------------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def export_list(request, pk: int):
-    timeline = _own_timeline(request, pk)
-    return render(
-        request, "editor/partials/export_list.html", {"exports": _recent_exports(request, timeline)}
-    )
-
-
-@login_required
-@require_POST
-def export_start(request, pk: int):
-    timeline = _own_timeline(request, pk)
-    form = ExportForm(request.POST)
-    if not form.is_valid():
-        return _refuse(first_error(form))
-    try:
-        export = services.export_start(
-            timeline=timeline,
-            preset=form.cleaned_data["preset"],
-            fps=form.cleaned_data["fps"],
-            file_name=form.cleaned_data["file_name"],
-        )
-    except ValidationError as exc:
-        return _service_error(exc)
-    return render(request, "editor/partials/export_card.html", {"export": export, "new": True})
-
-
-@login_required
-@require_POST
-def export_cancel(request, export_id: int):
-    export = get_object_or_404(Export, pk=export_id, owner=request.user)
-    try:
-        export = services.export_cancel(export=export)
-    except ValidationError as exc:
-        return _service_error(exc)
-    return render(request, "editor/partials/export_card.html", {"export": export})
