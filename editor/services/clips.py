@@ -7,13 +7,16 @@ django.core.exceptions.ValidationError with a sentence for the user and stores n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 
 from editor.models import Clip, Timeline, Track
 from media_library.models import MediaItem
 
+# clips_move and clips_paste are re-exported: the multi-selection edits live in .clip_batches.
+from .clip_batches import _own_clips, clips_delete, clips_ripple_delete
+from .clip_batches import clips_move as clips_move
+from .clip_batches import clips_paste as clips_paste
 from .common import (
     IMAGE_DEFAULT_S,
     MIN_CLIP_S,
@@ -37,20 +40,6 @@ def _own_track(timeline: Timeline, track: Track | int) -> Track:
         return Track.objects.get(pk=pk, timeline=timeline)
     except (Track.DoesNotExist, ValueError, TypeError):
         raise ValidationError("That track is not part of this timeline.") from None
-
-
-def _own_clips(timeline: Timeline, clips: Iterable[Clip | int]) -> list[Clip]:
-    ids = {c.pk if isinstance(c, Clip) else int(c) for c in clips}
-    if not ids:
-        raise ValidationError("Select a clip first.")
-    found = list(
-        Clip.objects.select_related("track", "media_item").filter(
-            pk__in=ids, track__timeline=timeline
-        )
-    )
-    if len(found) != len(ids):
-        raise ValidationError("That clip is no longer on this timeline.")
-    return found
 
 
 def _timeline_of(clip: Clip) -> Timeline:
@@ -151,19 +140,6 @@ def clip_move(
     return current
 
 
-def clips_move(*, clips: Iterable[Clip | int], delta_s: float, timeline: Timeline) -> list[Clip]:
-    """Shift several clips (a multi-selection, plus their linked partners) in time."""
-    delta = ms(delta_s)
-    with edit(timeline, "Move clips") as (tl, rec):
-        group = linked_clips(_own_clips(tl, clips))
-        refuse_locked({c.track for c in group})
-        rec.touch_clips(group)
-        for c in group:
-            c.start_s = ms(c.start_s + delta)
-            c.save(update_fields=["start_s"])
-    return list(Clip.objects.filter(pk__in=[c.pk for c in group]))
-
-
 def clip_trim(
     *, clip: Clip, edge: str, in_s: float | None = None, out_s: float | None = None
 ) -> Clip:
@@ -250,112 +226,8 @@ def clip_delete(*, clip: Clip) -> int:
     return clips_delete(clips=[clip], timeline=_timeline_of(clip))
 
 
-def clips_delete(*, clips: Iterable[Clip | int], timeline: Timeline) -> int:
-    with edit(timeline, "Delete") as (tl, rec):
-        group = linked_clips(_own_clips(tl, clips))
-        refuse_locked({c.track for c in group})
-        rec.touch_clips(group)
-        Clip.objects.filter(pk__in=[c.pk for c in group]).delete()
-    return len(group)
-
-
 def clip_ripple_delete(*, clip: Clip) -> int:
     return clips_ripple_delete(clips=[clip], timeline=_timeline_of(clip))
-
-
-def clips_ripple_delete(*, clips: Iterable[Clip | int], timeline: Timeline) -> int:
-    """Delete, then close the gap: later clips on each affected track move left by the
-    length of the deleted clips before them (gaps that were already there stay). Clips
-    linked to a moved clip on a track without deletions move with it."""
-    with edit(timeline, "Ripple delete") as (tl, rec):
-        group = linked_clips(_own_clips(tl, clips))
-        deleted_by_track = defaultdict(list)
-        for c in group:
-            deleted_by_track[c.track_id].append(c)
-        deleted_ids = {c.pk for c in group}
-        remaining = [
-            c
-            for c in Clip.objects.select_related("track").filter(track_id__in=deleted_by_track)
-            if c.pk not in deleted_ids
-        ]
-        shifts: dict[int, float] = {}
-        for c in remaining:
-            shift = sum(
-                d.duration_s for d in deleted_by_track[c.track_id] if d.end_s <= c.start_s + 1e-9
-            )
-            if shift:
-                shifts[c.pk] = shift
-        moved = [c for c in remaining if c.pk in shifts]
-        partners = [
-            p for p in linked_clips(moved) if p.pk not in shifts and p.pk not in deleted_ids
-        ]
-        by_group = {c.link_group: shifts[c.pk] for c in moved if c.link_group}
-        for p in partners:
-            shifts[p.pk] = by_group[p.link_group]
-        moved += partners
-        refuse_locked({c.track for c in group} | {c.track for c in moved})
-        rec.touch_clips(group)
-        rec.touch_clips(moved)
-        Clip.objects.filter(pk__in=deleted_ids).delete()
-        for c in sorted(moved, key=lambda c: c.start_s):
-            c.start_s = ms(c.start_s - shifts[c.pk])
-            c.save(update_fields=["start_s"])
-    return len(group)
-
-
-def clips_paste(*, timeline: Timeline, clips: Iterable[Clip | int], at_s: float) -> list[Clip]:
-    """Paste copies of clips (from any of the owner's timelines, with their linked
-    partners) so the earliest lands at `at_s`, keeping their relative timing. Copies go
-    to the same track when pasting into the same timeline, otherwise to the track of the
-    same kind at the same position (created when missing). Refused if anything would
-    overlap."""
-    at = ms(at_s)
-    ids = {c.pk if isinstance(c, Clip) else int(c) for c in clips}
-    sources = list(
-        Clip.objects.select_related("track", "media_item").filter(
-            pk__in=ids, track__timeline__owner_id=timeline.owner_id
-        )
-    )
-    if not sources or len(sources) != len(ids):
-        raise ValidationError("Nothing to paste: copy a clip first.")
-    sources = linked_clips(sources)
-    with edit(timeline, "Paste") as (tl, rec):
-        earliest = min(c.start_s for c in sources)
-        kind_tracks = {
-            kind: list(tl.tracks.filter(kind=kind).order_by("order", "id"))
-            for kind in Track.Kind.values
-        }
-        source_index = {}
-        for source_timeline in {c.track.timeline_id for c in sources}:
-            for kind in Track.Kind.values:
-                ordered = Track.objects.filter(timeline_id=source_timeline, kind=kind)
-                for i, t in enumerate(ordered.order_by("order", "id")):
-                    source_index[t.pk] = i
-        groups: dict = {}
-        pasted = []
-        for c in sorted(sources, key=lambda c: (c.start_s, c.pk)):
-            if c.track.timeline_id == tl.pk:
-                target = c.track
-            else:
-                tracks = kind_tracks[c.track.kind]
-                while len(tracks) <= source_index[c.track_id]:
-                    tracks.append(track_create_locked(tl, rec, c.track.kind))
-                target = tracks[source_index[c.track_id]]
-            refuse_locked([target])
-            copy = Clip.objects.create(
-                track=target,
-                media_item_id=c.media_item_id,
-                start_s=ms(at + c.start_s - earliest),
-                in_s=c.in_s,
-                out_s=c.out_s,
-                volume=c.volume,
-                link_group=(
-                    groups.setdefault(c.link_group, new_link_group()) if c.link_group else None
-                ),
-            )
-            rec.created_clip(copy)
-            pasted.append(copy)
-    return pasted
 
 
 def clip_set_volume(*, clip: Clip, volume: float) -> Clip:
