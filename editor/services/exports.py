@@ -12,21 +12,22 @@ import logging
 import os
 import re
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from editor.export.graph import EmptyTimelineError, build_ffmpeg_args
 from editor.export.runner import ffmpeg_binary, run_ffmpeg
-from editor.export.spec import ClipSpec, TimelineSpec, TrackSpec
+from editor.export.spec import TimelineSpec
 from editor.live import push_export
-from editor.models import Clip, Export, Timeline, Track
+from editor.models import Export, Timeline
 
+# STORED and timeline_spec are re-exported: spec building and localising live in .export_sources.
+from .export_sources import STORED as STORED
+from .export_sources import _localize, timeline_spec
 from .timelines import _clean_fps
 
 logger = logging.getLogger(__name__)
@@ -63,77 +64,6 @@ def _clean_file_name(name: str | None, timeline: Timeline) -> str:
     if not base:
         raise ValidationError("Give the export a file name.")
     return f"{base}.mp4"
-
-
-# Remote storage: the frozen spec names the stored object, not a signed URL that would
-# expire while the export waits in the queue; export_run copies it to a local file.
-STORED = "storage:"
-
-
-def _media_path(item) -> str:
-    try:
-        return item.file.path
-    except NotImplementedError:
-        return STORED + item.file.name
-
-
-def _localize(spec: TimelineSpec, folder: Path) -> TimelineSpec:
-    """Replace stored-object names with local copies (one download per object)."""
-    copies: dict[str, str] = {}
-
-    def local(path: str) -> str:
-        if not path.startswith(STORED):
-            return path
-        name = path[len(STORED) :]
-        if name not in copies:
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / f"{len(copies)}{Path(name).suffix}"
-            with default_storage.open(name, "rb") as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-            copies[name] = str(target)
-        return copies[name]
-
-    return TimelineSpec(
-        tracks=tuple(
-            replace(t, clips=tuple(replace(c, path=local(c.path)) for c in t.clips))
-            for t in spec.tracks
-        )
-    )
-
-
-def timeline_spec(timeline: Timeline) -> TimelineSpec:
-    """The ORM timeline as plain data for the graph builder (2 queries)."""
-    clips_by_track: dict[int, list[ClipSpec]] = {}
-    for clip in (
-        Clip.objects.filter(track__timeline=timeline)
-        .select_related("media_item")
-        .order_by("start_s", "id")
-    ):
-        item = clip.media_item
-        clips_by_track.setdefault(clip.track_id, []).append(
-            ClipSpec(
-                path=_media_path(item),
-                media_kind=item.kind,
-                start_s=clip.start_s,
-                in_s=clip.in_s,
-                out_s=clip.out_s,
-                volume=clip.volume,
-                has_audio=item.has_audio or item.kind == "audio",
-                src_fps=item.fps,
-            )
-        )
-    tracks = Track.objects.filter(timeline=timeline).order_by("order", "id")
-    return TimelineSpec(
-        tracks=tuple(
-            TrackSpec(
-                kind=t.kind,
-                muted=t.muted,
-                hidden=t.hidden,
-                clips=tuple(clips_by_track.get(t.pk, ())),
-            )
-            for t in tracks
-        )
-    )
 
 
 def export_start(
