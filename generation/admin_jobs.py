@@ -9,22 +9,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseNotAllowed
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from .connection import HOSTED, provider_test_connection
-from .limits import LimitExceeded, budget_remaining
-from .models import GenerationBudget, GenerationJob, JobStatus
+# GenerationBudgetInline and register_user_budget_inline are re-exported (from .admin_budgets).
+from .admin_budgets import GenerationBudgetInline as GenerationBudgetInline
+from .admin_budgets import register_user_budget_inline as register_user_budget_inline
+from .admin_providers import _provider_connections
+from .limits import LimitExceeded
+from .models import GenerationJob, JobStatus
 from .services import IllegalTransition, JobInvalid, job_cancel, job_retry, job_webhook_received
 
 MONEY = DecimalField(max_digits=12, decimal_places=4)
@@ -253,76 +250,3 @@ class GenerationJobAdmin(admin.ModelAdmin):
 
     def provider_connections_view(self, request):
         return _provider_connections(self, request)
-
-
-def _provider_connections(model_admin, request):
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
-    if not request.user.is_superuser:
-        raise PermissionDenied
-    from . import catalog
-    from .checks import key_format_problem
-
-    results = {}
-    if request.method == "POST" and request.POST.get("provider") in HOSTED:
-        name = request.POST["provider"]
-        results[name] = provider_test_connection(provider=name)
-    rows = []
-    for name in HOSTED:
-        setting = catalog.PROVIDER_KEYS[name][0]
-        configured, reason = catalog.provider_configured(name)
-        rows.append(
-            {
-                "name": name,
-                "setting": setting,
-                "configured": configured,
-                "reason": reason,
-                "format_problem": key_format_problem(setting, getattr(settings, setting, "")),
-                "result": results.get(name),
-            }
-        )
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": "Provider connections",
-        "rows": rows,
-        "opts": model_admin.model._meta,
-    }
-    return TemplateResponse(request, "admin/generation/provider_connections.html", context)
-
-
-class GenerationBudgetInline(admin.StackedInline):
-    model = GenerationBudget
-    can_delete = False
-    fields = (
-        "monthly_limit_usd",
-        "rate_per_minute",
-        "cooldown_s",
-        "max_concurrent",
-        "month",
-        "spent_usd",
-        "reserved_usd",
-        "remaining",
-    )
-    readonly_fields = ("month", "spent_usd", "reserved_usd", "remaining")
-    verbose_name_plural = "Generation budget and limits (blank: the site default applies)"
-
-    @admin.display(description="remaining this month")
-    def remaining(self, budget):
-        if budget.pk is None:
-            return "–"
-        return f"${budget_remaining(budget.user).quantize(Decimal('0.01'))}"
-
-
-def register_user_budget_inline(site=admin.site) -> None:
-    """Budgets and limits editable on the user's own admin page."""
-    user_model = get_user_model()
-    current = site._registry.get(user_model)
-    base = type(current) if current is not None else UserAdmin
-    if GenerationBudgetInline in getattr(base, "inlines", ()):
-        return
-    if current is not None:
-        site.unregister(user_model)
-    site.register(
-        user_model,
-        type("UserWithBudgetAdmin", (base,), {"inlines": (*base.inlines, GenerationBudgetInline)}),
-    )

@@ -1,0 +1,46 @@
+"""The admin page that lists the hosted providers, whether each is configured, and tests
+one provider's connection on request (GenerationJobAdmin serves it at providers/)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+
+from .connection import HOSTED, provider_test_connection
+
+
+def _provider_connections(model_admin, request):
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    from . import catalog
+    from .checks import key_format_problem
+
+    results = {}
+    if request.method == "POST" and request.POST.get("provider") in HOSTED:
+        name = request.POST["provider"]
+        results[name] = provider_test_connection(provider=name)
+    rows = []
+    for name in HOSTED:
+        setting = catalog.PROVIDER_KEYS[name][0]
+        configured, reason = catalog.provider_configured(name)
+        rows.append(
+            {
+                "name": name,
+                "setting": setting,
+                "configured": configured,
+                "reason": reason,
+                "format_problem": key_format_problem(setting, getattr(settings, setting, "")),
+                "result": results.get(name),
+            }
+        )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Provider connections",
+        "rows": rows,
+        "opts": model_admin.model._meta,
+    }
+    return TemplateResponse(request, "admin/generation/provider_connections.html", context)
