@@ -27,9 +27,9 @@ def submit(job_id: int) -> None:
     services.job_submit(job_id=job_id)
 
 
-@shared_task(name="generation.tasks.poll", **DB_RETRY)
-def poll(job_id: int, seq: int) -> None:
-    services.job_poll(job_id=job_id, seq=seq)
+@shared_task(name="generation.tasks.poll", bind=True, **DB_RETRY)
+def poll(self, job_id: int, seq: int) -> None:
+    services.job_poll(job_id=job_id, seq=seq, retried=self.request.retries > 0)
 
 
 @shared_task(name="generation.tasks.finalize", **DB_RETRY)

@@ -38,9 +38,14 @@ LOGS_TAIL_CHARS = 4000
 ESTIMATE_CAP = 95.0
 
 
-def job_poll(*, job_id: int, seq: int) -> None:
+def job_poll(*, job_id: int, seq: int, retried: bool = False) -> None:
     job = GenerationJob.objects.filter(pk=job_id).first()
-    if job is None or job.poll_seq != seq or job.status not in POLLED or is_local(job.provider):
+    # A retry after a lost connection may find its own successor's number: the commit that
+    # scheduled it went through but the connection died before Django saw it, so the
+    # successor was never enqueued. Carrying on is safe: schedule_poll's conditional update
+    # lets only one chain advance, and a successor that does exist then stops as stale.
+    current = job is not None and (job.poll_seq == seq or (retried and job.poll_seq == seq + 1))
+    if not current or job.status not in POLLED or is_local(job.provider):
         return  # finished, superseded by a newer poll, or not a remote job
     if job.cancel_requested:
         enqueue("cancel", job)

@@ -40,9 +40,17 @@ def fal():
         yield emulator
 
 
+WORKER_APP_NAME = "cutroom-db-fault-worker"
+
+
 @pytest.fixture(scope="module")
-def env(fal, tmp_path_factory):
-    return pipeline_env(media_root=tmp_path_factory.mktemp("media"), fal=fal)
+def env(fal, tmp_path_factory, test_database_url):
+    # The worker's connections carry an application name, so the fault hits the worker
+    # alone: killing this test process's own connections would break the tests after it.
+    return {
+        **pipeline_env(media_root=tmp_path_factory.mktemp("media"), fal=fal),
+        "DATABASE_URL": f"{test_database_url}?application_name={WORKER_APP_NAME}",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +60,13 @@ def worker(celery_worker, env):
 
 
 def terminate_other_backends() -> int:
-    """Only this test database's backends (never the shared server, never other slots)."""
+    """Only the worker's backends on this test database (never the shared server, never
+    other slots, never this test process)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND application_name = %s",
+            [WORKER_APP_NAME],
         )
         return cursor.fetchone()[0]
 
@@ -85,7 +95,7 @@ def test_connections_killed_mid_job_the_job_recovers_and_finishes_once(
     # Polling survived the outage by itself (no sweeper runs in this test) ...
     wait_for(
         lambda: fal.count("status_calls") >= polls_after + 3,
-        timeout=20,
+        timeout=60,
         what="polling to continue after the connections were dropped",
     )
     fal.complete_now(job.provider_request_id)

@@ -212,6 +212,22 @@ def test_queued_poll_records_position_and_reschedules(user, provider, enqueued):
     assert provider.count("status") == 1
 
 
+def test_a_retried_poll_whose_commit_went_through_keeps_one_chain(user, provider, enqueued):
+    """A connection lost at COMMIT: the database advanced poll_seq but the successor was
+    never enqueued. The retried task carries on; any successor that does exist then stops."""
+    provider.statuses = [StatusReport(State.IN_QUEUE, queue_position=2)] * 3
+    job = submitted(user, poll_seq=2)  # poll #1's commit advanced the number to 2
+    job_poll(job_id=job.pk, seq=1)  # a plain redelivery of #1: stale, nothing happens
+    assert provider.count("status") == 0 and enqueued == []
+    job_poll(job_id=job.pk, seq=1, retried=True)  # the retry after the lost connection
+    assert provider.count("status") == 1
+    assert fresh(job).poll_seq == 3 and enqueued == [("poll", (job.pk, 3), pytest.approx(1.0))]
+    job_poll(job_id=job.pk, seq=2)  # had #2 been enqueued after all, it is now stale
+    assert provider.count("status") == 1
+    job_poll(job_id=job.pk, seq=1, retried=True)  # two behind: never a second chain
+    assert provider.count("status") == 1
+
+
 def test_running_without_provider_progress_is_estimated_and_flagged(user, provider, enqueued):
     provider.statuses = [StatusReport(State.RUNNING)]
     job = submitted(user)
