@@ -57,14 +57,21 @@ def long_recording(path, *, minutes: float, rate: int = 44100):
 
 
 @pytest.fixture
-def worker(process_env, tmp_path):
+def worker(process_env, tmp_path, celery_worker):
+    # This worker must be the only consumer of the media queue: the session's worker
+    # (another MEDIA_ROOT) would otherwise take the re-dispatched task. It is paused here
+    # and restarted afterwards.
+    celery_worker.stop()
     media_root = tmp_path / "media"
     worker = CeleryWorker(
         {**process_env, "MEDIA_ROOT": str(media_root)}, queues="media", tag="media-crash"
     )
-    worker.start()
-    yield worker
-    worker.stop()
+    try:
+        worker.start()
+        yield worker
+    finally:
+        worker.stop()
+        celery_worker.start()
 
 
 def test_sigkill_while_processing_a_media_item_is_recovered_on_restart(
