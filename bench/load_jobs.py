@@ -16,7 +16,6 @@ pytest fixtures' processes.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import sys
@@ -246,42 +245,16 @@ def _parse() -> argparse.Namespace:
 
 def main() -> None:
     args = _parse()
-    bench_dir = ROOT / "var" / "bench"
-    bench_dir.mkdir(parents=True, exist_ok=True)
-    db_path = bench_dir / "load.sqlite3"
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{db_path}"
-    if database_url.startswith("sqlite"):
-        db_path.unlink(missing_ok=True)
-    media_root = bench_dir / "media-load"
-    import shutil
+    from stack import prepare
 
-    shutil.rmtree(media_root, ignore_errors=True)
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-    from tests.emulators.fal_emulator import FalEmulator
-    from tests.harness.processes import CeleryWorker, DaphneServer, base_env
-    from tests.integration.workers import pipeline_env
-
-    fal = FalEmulator(queue_polls=1, running_polls=1).start()
-    extra = pipeline_env(media_root=media_root, fal=fal)
-    # DEBUG stays on as in the test harness (no collectstatic, no TLS redirects).
-    extra.update({"API_RATE": "100000/m", "REDIS_URL": redis_url})
-    os.environ.update({"DATABASE_URL": database_url, **extra})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    import redis
-
-    redis.Redis.from_url(redis_url).delete("default", "media", "unacked", "unacked_index")
+    stack = prepare("load", running_polls=1)
+    database_url, fal, extra = stack.database_url, stack.fal, stack.extra
 
     from django.contrib.auth import get_user_model
 
     from generation.services.tokens import api_token_create
     from tests.harness.live_client import session_cookie_for
+    from tests.harness.processes import CeleryWorker, DaphneServer, base_env
 
     env = base_env(database_url, extra)
     worker = CeleryWorker(env, concurrency=args.concurrency, tag="bench-load")

@@ -13,7 +13,6 @@ var/bench/ unless DATABASE_URL is set) and the Redis DB of REDIS_URL.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import shutil
 import sys
@@ -54,41 +53,26 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10)
     args = parser.parse_args()
 
-    bench_dir = ROOT / "var" / "bench"
-    bench_dir.mkdir(parents=True, exist_ok=True)
-    db_path = bench_dir / "soak.sqlite3"
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{db_path}"
-    if database_url.startswith("sqlite"):
-        db_path.unlink(missing_ok=True)
-    media_root = bench_dir / "media-soak"
-    shutil.rmtree(media_root, ignore_errors=True)
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    from stack import prepare
 
-    from tests.emulators.fal_emulator import FalEmulator
-    from tests.harness.processes import CeleryWorker, DaphneServer, base_env
-    from tests.integration.workers import pipeline_env
+    stack = prepare("soak", running_polls=2)
+    bench_dir, database_url, fal, extra = (
+        stack.bench_dir,
+        stack.database_url,
+        stack.fal,
+        stack.extra,
+    )
 
-    fal = FalEmulator(queue_polls=1, running_polls=2).start()
-    extra = pipeline_env(media_root=media_root, fal=fal)
-    extra.update({"API_RATE": "100000/m", "REDIS_URL": redis_url})
-    os.environ.update({"DATABASE_URL": database_url, **extra})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    import django
-
-    django.setup()
     import httpx
-    import redis
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
 
     from generation.models import GenerationJob
     from generation.services.tokens import api_token_create
     from media_library.models import MediaItem
     from media_library.testing import make_video
     from tests.harness.live_client import SocketClient, session_cookie_for
+    from tests.harness.processes import CeleryWorker, DaphneServer, base_env
 
-    call_command("migrate", verbosity=0)
-    redis.Redis.from_url(redis_url).delete("default", "media", "unacked", "unacked_index")
     clip = make_video(bench_dir / "soak-clip.mp4", seconds=2, audio=True).read_bytes()
 
     env = base_env(database_url, extra)
@@ -171,7 +155,7 @@ def main() -> None:
     ):
         growth = (after - before) / before * 100 if before else float("nan")
         print(f"  RSS {name}: {before:.0f} MB -> {after:.0f} MB ({growth:+.1f} %)")
-    shutil.rmtree(media_root, ignore_errors=True)
+    shutil.rmtree(stack.media_root, ignore_errors=True)
 
 
 if __name__ == "__main__":
