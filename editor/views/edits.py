@@ -192,27 +192,25 @@ def track_delete(request, pk: int, track_id: int):
     return _fragment(request, timeline)
 
 
-@login_required
-@require_POST
-def timeline_undo(request, pk: int):
+def _history_step(request, pk: int, step, nothing_left: str):
+    """Undo and redo are the same request: one step through the timeline's history."""
     timeline = _own_timeline(request, pk)
     try:
-        op = services.timeline_undo(timeline=timeline)
+        op = step(timeline=timeline)
     except ValidationError as exc:
         return _service_error(exc)
     if op is None:
-        return _refuse("Nothing to undo.")
+        return _refuse(nothing_left)
     return _fragment(request, timeline)
+
+
+@login_required
+@require_POST
+def timeline_undo(request, pk: int):
+    return _history_step(request, pk, services.timeline_undo, "Nothing to undo.")
 
 
 @login_required
 @require_POST
 def timeline_redo(request, pk: int):
-    timeline = _own_timeline(request, pk)
-    try:
-        op = services.timeline_redo(timeline=timeline)
-    except ValidationError as exc:
-        return _service_error(exc)
-    if op is None:
-        return _refuse("Nothing to redo.")
-    return _fragment(request, timeline)
+    return _history_step(request, pk, services.timeline_redo, "Nothing to redo.")
