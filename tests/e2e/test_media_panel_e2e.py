@@ -65,7 +65,11 @@ def test_drop_video_gets_poster_live_in_two_tabs(
     expect(card.locator(".media-poster")).to_be_visible(timeout=60_000)
     expect(card).to_have_attribute("data-status", "ready")
     expect(card.locator(".media-duration")).to_have_text("0:03")
-    assert card.locator(".media-poster").evaluate("img => img.complete && img.naturalWidth") == 320
+    # Wait for the poster image to finish loading (visible does not mean decoded), then
+    # check it is the real 320 px frame.
+    poster = card.locator(".media-poster").element_handle()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=poster)
+    assert card.locator(".media-poster").evaluate("img => img.naturalWidth") == 320
     media_id = card.get_attribute("data-media-id")
     assert (
         card.get_attribute("id") == f"media-{media_id}"
