@@ -2,8 +2,10 @@
 
 from django.contrib import admin
 
+from . import catalog
 from .admin_jobs import GenerationJobAdmin, register_user_budget_inline
-from .models import ApiToken, GenerationBudget, GenerationJob, PromptTemplate
+from .models import ApiToken, GenerationBudget, GenerationJob, PromptTemplate, ProviderPrice
+from .services.prices import reference_figure
 
 # The oversight admin (filters, totals, actions, provider tests) lives in admin_jobs.
 admin.site.register(GenerationJob, GenerationJobAdmin)
@@ -37,3 +39,55 @@ class ApiTokenAdmin(admin.ModelAdmin):
 class PromptTemplateAdmin(admin.ModelAdmin):
     list_display = ("title", "owner", "created_at")
     raw_id_fields = ("owner",)
+
+
+@admin.register(ProviderPrice)
+class ProviderPriceAdmin(admin.ModelAdmin):
+    """What the providers' pricing APIs report, beside the catalog figure it is checked
+    against; a change shows the old figure and when it changed."""
+
+    list_display = (
+        "endpoint",
+        "models",
+        "unit_price",
+        "unit",
+        "previous_unit_price",
+        "changed_at",
+        "catalog_figure",
+        "estimates_follow",
+        "checked_at",
+    )
+    list_filter = ("provider", "unit")
+    search_fields = ("endpoint",)
+    ordering = ("-changed_at", "endpoint")
+    readonly_fields = [f.name for f in ProviderPrice._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # written by the daily refresh only
+
+    @admin.display(description="catalog models")
+    def models(self, obj):
+        return ", ".join(m.id for m in catalog.all_models() if m.endpoint == obj.endpoint)
+
+    @admin.display(description="catalog figure")
+    def catalog_figure(self, obj):
+        figures = []
+        for spec in catalog.all_models():
+            if spec.endpoint == obj.endpoint:
+                figure = reference_figure(catalog.price_rule(spec), obj.unit)
+                figures.append("—" if figure is None else f"{figure.normalize():f}")
+        return ", ".join(figures) or "—"
+
+    @admin.display(description="estimates", boolean=False)
+    def estimates_follow(self, obj):
+        for spec in catalog.all_models():
+            if spec.endpoint == obj.endpoint:
+                figure = reference_figure(catalog.price_rule(spec), obj.unit)
+                if figure is None:
+                    return "unit differs: catalog kept"
+                if obj.unit_price > figure:
+                    return "raised to provider price"
+                if obj.unit_price < figure:
+                    return "lower: adopt with GENERATION_PRICE_OVERRIDES"
+                return "match"
+        return "not in catalog"

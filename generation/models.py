@@ -114,6 +114,15 @@ class GenerationJob(models.Model):
             models.Index(fields=["owner", "-created_at"], name="genjob_owner_recent"),
             models.Index(fields=["status", "next_poll_at"], name="genjob_status_next"),
         ]
+        constraints = [
+            # One provider request belongs to one job: a reconcile that matched a request
+            # another job already owns would bill one generation to two jobs.
+            models.UniqueConstraint(
+                fields=["provider", "provider_request_id"],
+                condition=~models.Q(provider_request_id=""),
+                name="genjob_request_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"job {self.pk} {self.model_id} {self.status}"
@@ -230,3 +239,54 @@ class PromptTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ProviderUpload(models.Model):
+    """An input image already in a provider's storage (fal storage, Replicate Files), so a
+    second generation from the same still does not upload it again while the provider
+    keeps it. `variant` names the preparation (format and size limit) the model needed."""
+
+    media_item = models.ForeignKey(
+        "media_library.MediaItem", on_delete=models.CASCADE, related_name="provider_uploads"
+    )
+    provider = models.CharField(max_length=20)
+    variant = models.CharField(max_length=80)
+    url = models.TextField()
+    size_bytes = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["media_item", "provider", "variant"], name="provider_upload_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} copy of media {self.media_item_id} ({self.variant})"
+
+
+class ProviderPrice(models.Model):
+    """The price a provider's pricing API reports for one endpoint, as last read by the
+    daily refresh. A change keeps the previous figure so the admin can show old → new."""
+
+    provider = models.CharField(max_length=20)
+    endpoint = models.CharField(max_length=200)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=6)
+    unit = models.CharField(max_length=40)
+    currency = models.CharField(max_length=8, default="USD")
+    previous_unit_price = models.DecimalField(
+        max_digits=12, decimal_places=6, null=True, blank=True
+    )
+    checked_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "endpoint"], name="provider_price_once")
+        ]
+        ordering = ["provider", "endpoint"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint}: {self.unit_price} {self.currency}/{self.unit}"

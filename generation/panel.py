@@ -16,6 +16,7 @@ from django.conf import settings
 from generation import catalog, limits, pricing, validation
 from generation.catalog import ModelSpec
 from generation.forms import MAX_VARIATIONS, ComposerInput, fit_to_model
+from generation.services.prices import current_rule
 
 # Where each field's error is shown; anything else goes under the Generate button.
 ERROR_SLOTS = (
@@ -238,7 +239,7 @@ def composer_state(
     # A price needs readable settings only; the prompt does not change it.
     if not {"duration", "resolution", "aspect_ratio", "audio"} & errors.keys():
         try:
-            quote = pricing.quote_for(model_id, params)
+            quote = pricing.quote_for(model_id, params, rule=current_rule(spec))
         except (KeyError, ValueError):
             quote = None
         if quote is not None:
@@ -247,9 +248,7 @@ def composer_state(
             state.formula = quote.formula
             if composer.variations > 1 and quote.usd > 0:
                 state.formula = f"{composer.variations} × ({quote.formula}) = {_money(state.total)}"
-            state.expensive = (
-                pricing.is_expensive(model_id, params) or state.total > state.threshold
-            )
+            state.expensive = quote.usd > state.threshold or state.total > state.threshold
     return _with_budget(state, user)
 
 

@@ -70,14 +70,24 @@ class PerVideo:
 
 @dataclass(frozen=True)
 class PerToken:
-    """ByteDance Seedance: tokens = width × height × fps × seconds / 1024, at $/million."""
+    """ByteDance Seedance: tokens = width × height × fps × seconds / 1024, at $/million
+    (Seedance 1.5 charges a higher rate with sound). The model renders on a 16-pixel grid
+    (1080p is 1920×1088), so sides are rounded up to it: never below the bill."""
 
     usd_per_million: Decimal
     fps: int = 24
+    audio_usd_per_million: Decimal | None = None
+    grid: int = 16
     kind = "per_token"
 
     def tokens(self, width: int, height: int, duration: int) -> Decimal:
-        return Decimal(width * height * self.fps * duration) / TOKEN_DIVISOR
+        w, h = (-(-side // self.grid) * self.grid for side in (width, height))
+        return Decimal(w * h * self.fps * duration) / TOKEN_DIVISOR
+
+    def rate(self, audio: bool) -> Decimal:
+        if audio and self.audio_usd_per_million is not None:
+            return self.audio_usd_per_million
+        return self.usd_per_million
 
 
 @dataclass(frozen=True)
@@ -90,7 +100,23 @@ class BasePlusExtraSeconds:
     kind = "base_plus_extra_seconds"
 
 
-PriceRule = Free | PerSecond | PerVideo | PerToken | BasePlusExtraSeconds
+@dataclass(frozen=True)
+class PerFrames:
+    """Billed per second of *frames* generated: seconds = frames / billing_fps. Wan 2.2 on
+    fal makes 81 frames for its "5 s" clip and bills 81/16 = 5.0625 s, not 5."""
+
+    usd_per_s: Decimal
+    frames_per_duration: dict[int, int]
+    billing_fps: int = 16
+    by_resolution: dict[str, Decimal] = field(default_factory=dict)
+    kind = "per_frame_second"
+
+    def billed_seconds(self, duration: int) -> Decimal:
+        frames = self.frames_per_duration.get(duration, duration * self.billing_fps)
+        return Decimal(frames) / Decimal(self.billing_fps)
+
+
+PriceRule = Free | PerSecond | PerVideo | PerToken | BasePlusExtraSeconds | PerFrames
 
 
 def round_cents(amount: Decimal) -> Decimal:
@@ -176,10 +202,19 @@ def quote(
             formula = f"{_money(base)} per video × {mult.normalize()} for {duration} s"
     elif isinstance(rule, PerToken):
         tokens = rule.tokens(width, height, duration)
-        exact = tokens * rule.usd_per_million / MILLION
+        rate = rule.rate(audio)
+        exact = tokens * rate / MILLION
         formula = (
             f"{width}×{height}×{rule.fps} fps×{duration} s/1024 = {tokens.normalize():f} tokens"
-            f" × {_money(rule.usd_per_million)}/M tokens"
+            f" × {_money(rate)}/M tokens"
+        )
+    elif isinstance(rule, PerFrames):
+        rate = rule.by_resolution.get(resolution, rule.usd_per_s)
+        seconds = rule.billed_seconds(duration)
+        exact = rate * seconds
+        frames = rule.frames_per_duration.get(duration, duration * rule.billing_fps)
+        formula = (
+            f"{frames} frames/{rule.billing_fps} = {seconds.normalize():f} s × {_money(rate)}/s"
         )
     elif isinstance(rule, BasePlusExtraSeconds):
         extra = max(0, duration - rule.base_seconds)
@@ -207,7 +242,13 @@ def basis(rule: PriceRule) -> str:
     if isinstance(rule, PerVideo):
         return _range([rule.usd, *rule.by_resolution.values()]) + " per video"
     if isinstance(rule, PerToken):
-        return f"{_money(rule.usd_per_million)} per million video tokens"
+        text = f"{_money(rule.usd_per_million)} per million video tokens"
+        if rule.audio_usd_per_million is not None:
+            text += f" ({_money(rule.audio_usd_per_million)} with audio)"
+        return text
+    if isinstance(rule, PerFrames):
+        rates = [rule.usd_per_s, *rule.by_resolution.values()]
+        return f"{_range(rates)}/s of frames ({rule.billing_fps} fps)"
     if isinstance(rule, BasePlusExtraSeconds):
         return (
             f"{_money(rule.base_usd)} per {rule.base_seconds} s"
@@ -221,8 +262,9 @@ def _range(values: list[Decimal]) -> str:
     return _money(low) if low == high else f"{_money(low)}–{_money(high)}"
 
 
-def quote_for(model_id: str, params: dict[str, Any]) -> Quote:
+def quote_for(model_id: str, params: dict[str, Any], *, rule: PriceRule | None = None) -> Quote:
     """Quote a request. Params are normalised first (defaults filled, "6s" -> 6).
+    `rule` replaces the catalog's (services.prices.current_rule gives the live one).
     Raises KeyError for an unknown model and ValueError for settings that cannot be read;
     call validation.validate() first to get plain-word messages instead."""
     from generation import catalog
@@ -237,7 +279,7 @@ def quote_for(model_id: str, params: dict[str, Any]) -> Quote:
     aspect = p.get("aspect_ratio") or (spec.aspect_ratios[0] if spec.aspect_ratios else "16:9")
     width, height = catalog.dimensions(resolution, aspect) if resolution else (0, 0)
     return quote(
-        catalog.price_rule(spec),
+        rule if rule is not None else catalog.price_rule(spec),
         duration=duration,
         resolution=resolution,
         width=width,

@@ -50,3 +50,10 @@ def cancel(job_id: int) -> None:
 @shared_task(name="generation.tasks.sweep", **DB_RETRY)
 def sweep() -> dict:
     return services.job_sweep()
+
+
+@shared_task(name="generation.tasks.refresh_prices", **DB_RETRY)
+def refresh_prices() -> dict:
+    from .services.prices import prices_refresh
+
+    return prices_refresh()

@@ -4,7 +4,8 @@
     validate(model_id, params, owner=None) -> {field: message}; empty means valid
 
 Params (all optional except prompt): prompt, negative_prompt, duration (6, "6" or "6s"),
-resolution, aspect_ratio, audio, seed, image_id (a MediaItem id).
+resolution, aspect_ratio, audio, seed, image_id and end_image_id (MediaItem ids of the
+first and last frame).
 Nothing reaches a provider without passing validate().
 """
 
@@ -99,6 +100,9 @@ def normalize(model_id: str, params: dict[str, Any]) -> dict[str, Any]:
     if "image_id" not in p and "image" in p:
         p["image_id"] = p.pop("image")
     p["image_id"] = _int_or_none(p.get("image_id"))
+    if "end_image_id" not in p and "end_image" in p:
+        p["end_image_id"] = p.pop("end_image")
+    p["end_image_id"] = _int_or_none(p.get("end_image_id"))
     p["seed"] = _int_or_none(p.get("seed"))
     if not catalog.exists(model_id):
         return p
@@ -205,6 +209,11 @@ def validate(model_id: str, params: dict[str, Any], *, owner=None) -> dict[str, 
     image_error = _image_error(spec, p["image_id"], owner)
     if image_error:
         errors["image"] = image_error
+    end_error = _end_image_error(spec, p["end_image_id"], owner)
+    if end_error:
+        errors["end_image"] = end_error
+    if spec.retired and not errors:
+        errors["model"] = f"{spec.name} is no longer offered by its provider. Choose another model."
     return errors
 
 
@@ -217,7 +226,25 @@ def _image_error(spec: ModelSpec, image_id: Any, owner) -> str:
             )
         return ""
     if image_id is None:
+        if spec.needs_end_image:
+            return f"{spec.name} fills the time between two stills: choose the first frame."
         return f"{spec.name} animates a still image: choose one of your images."
+    return _ready_image_error(image_id, owner)
+
+
+def _end_image_error(spec: ModelSpec, image_id: Any, owner) -> str:
+    if not spec.takes_end_image:
+        if image_id is not None:
+            return f"{spec.name} takes no last frame; remove it or choose a model that does."
+        return ""
+    if image_id is None:
+        if spec.needs_end_image:
+            return f"{spec.name} fills the time between two stills: choose the last frame."
+        return ""
+    return _ready_image_error(image_id, owner)
+
+
+def _ready_image_error(image_id: Any, owner) -> str:
     if not isinstance(image_id, int) or isinstance(image_id, bool):
         return "That image is not one of your ready images."
     if owner is None:

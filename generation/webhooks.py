@@ -1,21 +1,27 @@
 """Provider callbacks: /generation/webhooks/<provider>/<job token>/.
 
-The per-job secret in the URL is the authentication (providers cannot send our session or
-a header we choose). A wrong provider or token is a 404 and changes nothing. The body is
-not trusted: a webhook only makes the job's next status call happen now, so duplicate and
-late deliveries are harmless.
+Two factors authenticate a webhook: the provider's signature over the raw body (fal
+ED25519, Replicate Standard Webhooks — providers/signatures.py), checked first, and the
+per-job secret in the URL. A bad or missing signature, or a timestamp more than
+WEBHOOK_TOLERANCE_S off (a replay), is a 401; a wrong provider or token is a 404; neither
+changes anything. Even a verified body is not trusted for the result: a webhook only makes
+the job's next status call happen now, so duplicate and late deliveries are harmless.
 """
 
 from __future__ import annotations
+
+import logging
 
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .models import GenerationJob
+from .providers.signatures import WebhookRefused, verify_webhook
 from .services.polling import job_webhook_received
 
 PROVIDERS_WITH_WEBHOOKS = ("fal", "replicate")
+logger = logging.getLogger("generation.webhooks")
 
 
 @csrf_exempt
@@ -23,6 +29,14 @@ PROVIDERS_WITH_WEBHOOKS = ("fal", "replicate")
 def provider_webhook(request, provider: str, token: str):
     if provider not in PROVIDERS_WITH_WEBHOOKS or len(token) > 64:
         raise Http404
+    try:
+        verify_webhook(provider, request.headers, request.body)
+    except WebhookRefused as refused:
+        logger.warning("webhook refused", extra={"provider": provider, "reason": refused.reason})
+        return JsonResponse(
+            {"error": "unauthenticated", "detail": "The webhook signature did not verify."},
+            status=401,
+        )
     job = GenerationJob.objects.filter(provider=provider, webhook_token=token).first()
     if job is None:
         raise Http404

@@ -33,6 +33,12 @@ app.conf.beat_schedule = {
         "schedule": float(os.environ.get("EXPORT_SWEEP_INTERVAL_S", "60")),
     },
 }
+# Reads the providers' pricing APIs (fal) so estimates follow a price rise (0 = off).
+if float(os.environ.get("PRICE_REFRESH_INTERVAL_S", "86400")) > 0:
+    app.conf.beat_schedule["provider-prices"] = {
+        "task": "generation.tasks.refresh_prices",
+        "schedule": float(os.environ.get("PRICE_REFRESH_INTERVAL_S", "86400")),
+    }
 
 
 @task_prerun.connect

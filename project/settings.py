@@ -221,8 +221,23 @@ EXPORT_SWEEP_AFTER_S = env.int("EXPORT_SWEEP_AFTER_S", default=300)
 # --- Providers -------------------------------------------------------------------------
 FAL_KEY = env.str("FAL_KEY", default="")
 FAL_QUEUE_URL = env.str("FAL_QUEUE_URL", default="https://queue.fal.run")
+# fal storage (input images are uploaded here before submit, as fal's own clients do).
+FAL_REST_URL = env.str("FAL_REST_URL", default="https://rest.fal.ai")
+# fal platform API: model pricing and the request listing that reconciles a lost submit.
+FAL_API_URL = env.str("FAL_API_URL", default="https://api.fal.ai")
+# fal's webhook signing keys (ED25519, JWKS), cached for FAL_JWKS_CACHE_S.
+FAL_JWKS_URL = env.str("FAL_JWKS_URL", default="https://rest.alpha.fal.ai/.well-known/jwks.json")
+FAL_JWKS_CACHE_S = env.int("FAL_JWKS_CACHE_S", default=86400)
+# How long an image uploaded to fal storage is reused before it is uploaded again.
+FAL_UPLOAD_REUSE_S = env.int("FAL_UPLOAD_REUSE_S", default=7 * 86400)
 REPLICATE_API_TOKEN = env.str("REPLICATE_API_TOKEN", default="")
 REPLICATE_API_URL = env.str("REPLICATE_API_URL", default="https://api.replicate.com/v1")
+# Replicate's webhook signing secret (whsec_…); blank: fetched from the API and cached.
+REPLICATE_WEBHOOK_SECRET = env.str("REPLICATE_WEBHOOK_SECRET", default="")
+# Webhooks whose timestamp is further than this from now are refused (replays).
+WEBHOOK_TOLERANCE_S = env.int("WEBHOOK_TOLERANCE_S", default=300)
+# Daily refresh of provider prices from their pricing APIs (fal); 0 turns it off.
+PRICE_REFRESH_INTERVAL_S = env.int("PRICE_REFRESH_INTERVAL_S", default=86400)
 PROVIDER_HTTP_TIMEOUT_S = env.float("PROVIDER_HTTP_TIMEOUT_S", default=30.0)
 # Public base URL the providers can reach for webhooks; blank disables webhooks (poll only).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")

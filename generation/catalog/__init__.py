@@ -23,8 +23,10 @@ from .spec import (
     AUDIO_ALWAYS,
     AUDIO_NONE,
     AUDIO_OPTIONAL,
+    FIRST_LAST_FRAME,
     IMAGE_TO_VIDEO,
     TEXT_TO_VIDEO,
+    ImageLimits,
     ModelSpec,
     dimensions,
 )
@@ -33,11 +35,14 @@ __all__ = [
     "AUDIO_ALWAYS",
     "AUDIO_NONE",
     "AUDIO_OPTIONAL",
+    "FIRST_LAST_FRAME",
     "IMAGE_TO_VIDEO",
+    "ImageLimits",
     "PROVIDER_KEYS",
     "TEXT_TO_VIDEO",
     "ModelSpec",
     "all_models",
+    "offered_models",
     "available",
     "default_model_id",
     "dimensions",
@@ -70,6 +75,11 @@ def exists(model_id: str) -> bool:
 
 def all_models() -> list[ModelSpec]:
     return list(MODELS)
+
+
+def offered_models() -> list[ModelSpec]:
+    """What the composer and the API offer for new work: every model but retired ones."""
+    return [m for m in MODELS if not m.retired]
 
 
 def provider_configured(provider: str) -> tuple[bool, str]:

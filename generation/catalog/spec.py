@@ -9,10 +9,26 @@ from generation.pricing import PriceRule
 
 TEXT_TO_VIDEO = "text-to-video"
 IMAGE_TO_VIDEO = "image-to-video"
+# Takes a first and a last frame and generates what lies between them.
+FIRST_LAST_FRAME = "first-last-frame"
+KINDS = (TEXT_TO_VIDEO, IMAGE_TO_VIDEO, FIRST_LAST_FRAME)
 
 AUDIO_NONE = "none"  # the model makes silent video
 AUDIO_OPTIONAL = "optional"  # the creator chooses; may change the price
 AUDIO_ALWAYS = "always"
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """What a model accepts as an input image. A still outside these is converted or
+    downscaled (Pillow) before it is uploaded, so the provider never refuses it."""
+
+    formats: tuple[str, ...] = ("jpeg", "png", "webp")  # Pillow format names, lower case
+    max_side: int = 4096  # longest side in pixels
+    max_bytes: int = 10 * 1024 * 1024
+
+
+DEFAULT_IMAGE_LIMITS = ImageLimits()
 
 
 @dataclass(frozen=True)
@@ -44,22 +60,42 @@ class ModelSpec:
     resolution_field: str | None = "resolution"
     aspect_field: str | None = "aspect_ratio"
     audio_field: str | None = None
-    image_field: str | None = None
+    image_field: str | None = None  # the start image (first frame)
+    end_image_field: str | None = None  # the last frame, where the model takes one
+    image_limits: ImageLimits = DEFAULT_IMAGE_LIMITS
     fixed_input: dict[str, Any] = field(default_factory=dict)
+    family: str = ""  # groups variants in the composer ("Veo 3.1", "Kling 2.6")
+    # The provider no longer serves it: old jobs stay readable, the composer hides it and
+    # new requests are refused.
+    retired: bool = False
 
     @property
     def needs_image(self) -> bool:
-        return self.kind == IMAGE_TO_VIDEO
+        return self.kind in (IMAGE_TO_VIDEO, FIRST_LAST_FRAME)
+
+    @property
+    def takes_end_image(self) -> bool:
+        return self.end_image_field is not None
+
+    @property
+    def needs_end_image(self) -> bool:
+        return self.kind == FIRST_LAST_FRAME
 
     @property
     def audio_choice(self) -> bool:
         return self.audio == AUDIO_OPTIONAL
 
 
+# Resolutions named by their marketing name rather than their short side.
+_NAMED_SIDES = {"4k": 2160, "2k": 1440}
+
+
 def short_side(resolution: str) -> int:
-    """'720p' -> 720, '768P' -> 768."""
-    digits = resolution.lower().rstrip("p")
-    return int(digits)
+    """'720p' -> 720, '768P' -> 768, '4k' -> 2160."""
+    name = resolution.lower()
+    if name in _NAMED_SIDES:
+        return _NAMED_SIDES[name]
+    return int(name.rstrip("p"))
 
 
 def dimensions(resolution: str, aspect_ratio: str) -> tuple[int, int]:

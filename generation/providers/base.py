@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import models
@@ -100,6 +101,11 @@ class ProviderError(Exception):
         return message
 
 
+def unproven_submit(detail: str) -> ProviderError:
+    """The failure of a reconcile that found no matching request."""
+    return ProviderError(ErrorCode.PROVIDER_ERROR, detail, request_sent=True, permanent=True)
+
+
 @dataclass(frozen=True)
 class SubmitRequest:
     """Everything a provider needs to start one generation."""
@@ -110,8 +116,12 @@ class SubmitRequest:
     prompt: str
     params: dict[str, Any]
     negative_prompt: str = ""
-    image_url: str = ""
+    # Image inputs by role ("start", "end"), already staged where the provider can fetch
+    # them (its own storage, see services/image_inputs.py) — never a URL of ours.
+    images: dict[str, str] = field(default_factory=dict)
     webhook_url: str = ""
+    # The job's creation time: a reconcile only considers requests sent after it.
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,31 @@ class Submission:
 
     request_id: str
     handle: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImageUpload:
+    """An image prepared for one model (format and size within what it accepts)."""
+
+    data: bytes
+    content_type: str
+    file_name: str
+
+
+@dataclass(frozen=True)
+class StagedImage:
+    """Where the provider's runner can fetch an uploaded image, and until when."""
+
+    url: str
+    expires_at: datetime | None = None
+
+
+class CancelOutcome(models.TextChoices):
+    """What a provider said to a cancel."""
+
+    CANCELLED = "cancelled"  # stopped; nothing is billed
+    REQUESTED = "requested"  # accepted; a running request may still be billed
+    TOO_LATE = "too_late"  # it had already finished: billed as a normal generation
 
 
 class State(models.TextChoices):
@@ -165,12 +200,19 @@ class Provider(abc.ABC):
     def result(self, submission: Submission) -> ResultInfo: ...
 
     @abc.abstractmethod
-    def cancel(self, submission: Submission) -> None: ...
+    def cancel(self, submission: Submission) -> CancelOutcome: ...
 
-    def reconcile(self, request: SubmitRequest) -> Submission | None:
-        """After an ambiguous submit, find the request the provider may have accepted.
-        Returns None when the provider certainly has no such request."""
-        return None
+    def reconcile(self, request: SubmitRequest) -> Submission:
+        """After an ambiguous submit, find the request the provider accepted, through the
+        provider's own request listing. Raises ProviderError (request_sent, permanent)
+        when nothing proves a match: resending could pay twice."""
+        raise unproven_submit(f"{self.name} cannot list its requests")
+
+    def upload_image(self, image: ImageUpload, *, job_id: int | None = None) -> StagedImage:
+        """Put an input image where this provider's runner can fetch it."""
+        raise ProviderError(
+            ErrorCode.INVALID_INPUT, f"{self.name} takes no image inputs", permanent=True
+        )
 
     def is_configured(self) -> tuple[bool, str]:
         """(available, reason shown when not)."""

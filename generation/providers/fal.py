@@ -12,22 +12,30 @@ fal has no FAILED status: a failed run is COMPLETED with `error` and `error_type
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils import timezone
 
 from generation import catalog
 
 from .base import (
+    CancelOutcome,
     ErrorCode,
+    ImageUpload,
     Provider,
     ProviderError,
     ResultInfo,
+    StagedImage,
     State,
     StatusReport,
     Submission,
     SubmitRequest,
+    unproven_submit,
 )
 from .http import Caller, retry_after_seconds
 from .inputs import build_input
@@ -51,6 +59,19 @@ ERROR_TYPES: dict[str, str] = {
     "internal_error": ErrorCode.PROVIDER_ERROR,
 }
 MAX_LOG_LINES = 20
+RECONCILE_PAGES = 3
+RECONCILE_PAGE_SIZE = 50
+RECONCILE_WINDOW = timedelta(hours=1)
+# fal's clock and ours may disagree a little about when the request was sent.
+CLOCK_SKEW = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class ProviderPrice:
+    endpoint: str
+    unit_price: Decimal
+    unit: str
+    currency: str
 
 
 class FalProvider(Provider):
@@ -101,6 +122,43 @@ class FalProvider(Provider):
             ) from None
         return Submission(request_id=request_id, handle=handle)
 
+    def upload_image(self, image: ImageUpload, *, job_id: int | None = None) -> StagedImage:
+        """fal storage, as fal's clients upload: initiate (authenticated) for a signed
+        upload URL and the file's public URL, then PUT the bytes to the signed URL."""
+        self._require_key()
+        caller = self._caller
+        response = caller.call(
+            "POST",
+            f"{settings.FAL_REST_URL.rstrip('/')}/storage/upload/initiate",
+            op="upload",
+            job_id=job_id,
+            headers=self._headers(),
+            params={"storage_type": "gcs"},
+            json={"content_type": image.content_type, "file_name": image.file_name},
+        )
+        self._raise_for_status(response)
+        body = caller.json(response)
+        try:
+            upload_url, file_url = str(body["upload_url"]), str(body["file_url"])
+        except (KeyError, TypeError):
+            raise ProviderError(
+                ErrorCode.PROVIDER_ERROR, "fal storage answer lacks upload_url or file_url"
+            ) from None
+        # The signed URL is the credential here: no Authorization header goes with it.
+        put = caller.call(
+            "PUT",
+            upload_url,
+            op="upload_put",
+            job_id=job_id,
+            headers={"Content-Type": image.content_type},
+            content=image.data,
+        )
+        if put.status_code >= 300:
+            raise fal_http_error(put, caller)
+        return StagedImage(
+            url=file_url, expires_at=timezone.now() + timedelta(seconds=settings.FAL_UPLOAD_REUSE_S)
+        )
+
     def status(self, submission: Submission) -> StatusReport:
         caller = self._caller
         response = caller.call(
@@ -129,6 +187,10 @@ class FalProvider(Provider):
         if status == "COMPLETED":
             if body.get("error") or body.get("error_type"):
                 error = _completed_error(body, caller)
+                if error.code != ErrorCode.CANCELLED:
+                    # The model's own reason (content policy, a refused input…) is in the
+                    # result's `detail` list, not in the status line.
+                    error = self._result_error(submission) or error
                 state = State.CANCELLED if error.code == ErrorCode.CANCELLED else State.FAILED
                 return StatusReport(state, logs=logs, error=error)
             return StatusReport(State.COMPLETED, progress=100.0, logs=logs)
@@ -162,7 +224,26 @@ class FalProvider(Provider):
             file_size=size if isinstance(size, int) else None,
         )
 
-    def cancel(self, submission: Submission) -> None:
+    def _result_error(self, submission: Submission) -> ProviderError | None:
+        """The classified error the result URL answers for a request that failed."""
+        try:
+            response = self._caller.call(
+                "GET",
+                submission.handle["response_url"],
+                op="result",
+                job_id=submission.handle.get("job_id"),
+                headers=self._headers(),
+            )
+        except ProviderError:
+            return None
+        if response.status_code < 300:
+            return None
+        error = fal_http_error(response, self._caller)
+        # A failed generation is not retried by resubmitting (that would pay again).
+        error.permanent = True
+        return error
+
+    def cancel(self, submission: Submission) -> CancelOutcome:
         caller = self._caller
         response = caller.call(
             "PUT",
@@ -175,21 +256,97 @@ class FalProvider(Provider):
             response.status_code == 400
             and _safe_json(response).get("status") == "ALREADY_COMPLETED"
         ):
-            # Too late to cancel: the pipeline finds out from the next status call.
-            return
+            # Too late: fal ran it to the end and bills it like any finished request.
+            return CancelOutcome.TOO_LATE
         self._raise_for_status(response, known_request=True)
+        return CancelOutcome.REQUESTED
 
-    def reconcile(self, request: SubmitRequest) -> Submission | None:
-        """fal's queue cannot list requests or find one by a client reference, so an
-        ambiguous submit cannot be confirmed either way. Resubmitting could pay twice, so
-        this refuses (permanent, request_sent=True); a configured webhook still reports
-        the request if fal did accept it."""
-        raise ProviderError(
-            ErrorCode.PROVIDER_ERROR,
-            "fal has no way to look up a request without its id; the submit may have been "
-            "accepted, so it is not resent (a webhook will still report it if it was)",
-            request_sent=True,
-            permanent=True,
+    def reconcile(self, request: SubmitRequest) -> Submission:
+        """Find the request an unconfirmed submit created, in fal's request listing for the
+        endpoint: the one sent after the job was created whose input equals what this job
+        sends. Nothing matching proves nothing (the listing may lag, the call may never
+        have arrived), so that is a plain failure — never a resend."""
+        self._require_key()
+        wanted = build_input(request)
+        caller = self._caller
+        not_before = request.not_before or (timezone.now() - RECONCILE_WINDOW)
+        params: dict[str, Any] = {
+            "endpoint_id": request.endpoint,
+            "expand": "payloads",
+            "limit": RECONCILE_PAGE_SIZE,
+            "start": not_before.isoformat(),
+        }
+        for _ in range(RECONCILE_PAGES):
+            response = caller.call(
+                "GET",
+                f"{settings.FAL_API_URL.rstrip('/')}/v1/models/requests/by-endpoint",
+                op="reconcile",
+                job_id=request.job_id,
+                headers=self._headers(),
+                params=params,
+            )
+            self._raise_for_status(response)
+            page = caller.json(response)
+            items = page.get("items") if isinstance(page, dict) else None
+            for item in items if isinstance(items, list) else []:
+                if not isinstance(item, dict) or not item.get("request_id"):
+                    continue
+                sent = _parse_time(item.get("sent_at"))
+                if sent is not None and sent < not_before - CLOCK_SKEW:
+                    continue
+                if item.get("json_input") == wanted:
+                    return self._handle_for(str(item["request_id"]), request)
+            cursor = page.get("next_cursor") if isinstance(page, dict) else None
+            if not cursor or not page.get("has_more", True):
+                break
+            params["cursor"] = cursor
+        raise unproven_submit(
+            "fal's request listing shows no request with this job's input since it was "
+            "created; the submit may still have been accepted, so it is not resent"
+        )
+
+    def prices(self, endpoints: list[str]) -> list[ProviderPrice]:
+        """fal's current unit price for each endpoint (GET /v1/models/pricing)."""
+        self._require_key()
+        caller = self._caller
+        response = caller.call(
+            "GET",
+            f"{settings.FAL_API_URL.rstrip('/')}/v1/models/pricing",
+            op="pricing",
+            headers=self._headers(),
+            params=[("endpoint_id", e) for e in endpoints],
+        )
+        self._raise_for_status(response)
+        body = caller.json(response)
+        found = []
+        for item in body.get("prices", []) if isinstance(body, dict) else []:
+            try:
+                found.append(
+                    ProviderPrice(
+                        endpoint=str(item["endpoint_id"]),
+                        unit_price=Decimal(str(item["unit_price"])),
+                        unit=str(item.get("unit") or ""),
+                        currency=str(item.get("currency") or "USD"),
+                    )
+                )
+            except (KeyError, TypeError, ArithmeticError):
+                continue
+        return found
+
+    def _handle_for(self, request_id: str, request: SubmitRequest) -> Submission:
+        # Status, result and cancel live under the owner/app prefix, as submit returns them.
+        app = "/".join(request.endpoint.strip("/").split("/")[:2])
+        base = f"{settings.FAL_QUEUE_URL.rstrip('/')}/{app}/requests/{request_id}"
+        return Submission(
+            request_id=request_id,
+            handle={
+                "endpoint": request.endpoint,
+                "status_url": f"{base}/status",
+                "response_url": base,
+                "cancel_url": f"{base}/cancel",
+                "job_id": request.job_id,
+                "reconciled": True,
+            },
         )
 
     # --- errors -------------------------------------------------------------------------
@@ -281,6 +438,16 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     return str(value)[:1000]
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _safe_json(response: httpx.Response) -> dict[str, Any]:

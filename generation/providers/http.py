@@ -102,7 +102,9 @@ class Caller:
         job_id: int | None = None,
         headers: dict[str, str] | None = None,
         json: Any = None,
-        params: dict[str, Any] | None = None,
+        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        content: bytes | None = None,
+        files: dict[str, Any] | None = None,
         submit: bool = False,
     ) -> httpx.Response:
         started = time.monotonic()
@@ -112,7 +114,15 @@ class Caller:
             with httpx.Client(
                 timeout=timeout(), follow_redirects=False, verify=ssl_context()
             ) as client:
-                response = client.request(method, url, headers=headers, json=json, params=params)
+                response = client.request(
+                    method,
+                    url,
+                    headers=headers,
+                    json=json,
+                    params=params,
+                    content=content,
+                    files=files,
+                )
                 status = response.status_code
                 return response
         except httpx.HTTPError as exc:

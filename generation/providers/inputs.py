@@ -37,9 +37,16 @@ def build_input(request: SubmitRequest) -> dict[str, Any]:
     if spec.negative_prompt and negative:
         body["negative_prompt"] = negative
     if spec.image_field:
-        if not request.image_url:
+        if not request.images.get("start"):
             raise ProviderError(
-                ErrorCode.INVALID_INPUT, "image-to-video needs an image URL", permanent=True
+                ErrorCode.INVALID_INPUT, f"{spec.name} needs a start image", permanent=True
             )
-        body[spec.image_field] = request.image_url
+        body[spec.image_field] = request.images["start"]
+    if spec.end_image_field:
+        if request.images.get("end"):
+            body[spec.end_image_field] = request.images["end"]
+        elif spec.needs_end_image:
+            raise ProviderError(
+                ErrorCode.INVALID_INPUT, f"{spec.name} needs a last frame", permanent=True
+            )
     return body

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from .base import Provider, ResultInfo, State, StatusReport, Submission, SubmitRequest
+from .base import (
+    CancelOutcome,
+    Provider,
+    ResultInfo,
+    State,
+    StatusReport,
+    Submission,
+    SubmitRequest,
+)
 
 TASK_NAME = "generation.tasks.render_local"
 
@@ -36,12 +44,9 @@ class LocalProvider(Provider):
         path = submission.handle.get("output_path", "")
         return ResultInfo(url=f"file://{path}" if path else "", content_type="video/mp4")
 
-    def cancel(self, submission: Submission) -> None:
-        return None
-
-    def reconcile(self, request: SubmitRequest) -> Submission | None:
-        # Enqueueing is local and idempotent per job id: the task re-checks the job row.
-        return None
+    def cancel(self, submission: Submission) -> CancelOutcome:
+        # The render loop reads the job's cancel flag itself.
+        return CancelOutcome.REQUESTED
 
 
 def _enqueue(job_id: int) -> None:

@@ -11,6 +11,7 @@ Errors are RFC 7807 problem documents ({"title", "detail", "status"}).
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,10 +22,13 @@ from django.conf import settings
 from generation import catalog
 
 from .base import (
+    CancelOutcome,
     ErrorCode,
+    ImageUpload,
     Provider,
     ProviderError,
     ResultInfo,
+    StagedImage,
     State,
     StatusReport,
     Submission,
@@ -34,6 +38,8 @@ from .http import Caller, retry_after_seconds
 from .inputs import build_input
 
 WEBHOOK_EVENTS = ["start", "completed"]
+# Replicate: "use data URLs for files up to 256 KB", the Files API above that.
+DATA_URL_MAX_BYTES = 256 * 1024
 RECONCILE_PAGES = 3
 # Without a per-job webhook URL, only predictions this recent with identical input match.
 RECONCILE_WINDOW = timedelta(hours=1)
@@ -90,6 +96,31 @@ class ReplicateProvider(Provider):
         prediction = caller.json(response, submit=True)
         return self._submission(prediction, request.job_id, submit=True)
 
+    def upload_image(self, image: ImageUpload, *, job_id: int | None = None) -> StagedImage:
+        """Small stills go inline as a data URL, as Replicate recommends for files up to
+        256 KB; larger ones through the Files API, whose urls.get Replicate's runners can
+        read (it needs our token, which the runner has and nobody else does)."""
+        if len(image.data) <= DATA_URL_MAX_BYTES:
+            encoded = base64.b64encode(image.data).decode()
+            return StagedImage(url=f"data:{image.content_type};base64,{encoded}")
+        if not settings.REPLICATE_API_TOKEN:
+            raise ProviderError(ErrorCode.AUTH, "REPLICATE_API_TOKEN is not set", permanent=True)
+        caller = self._caller
+        response = caller.call(
+            "POST",
+            f"{self._base}/files",
+            op="upload",
+            job_id=job_id,
+            headers=self._headers(),
+            files={"content": (image.file_name, image.data, image.content_type)},
+        )
+        self._raise_for_status(response)
+        body = caller.json(response)
+        urls = body.get("urls") if isinstance(body, dict) else None
+        if not isinstance(urls, dict) or not urls.get("get"):
+            raise ProviderError(ErrorCode.PROVIDER_ERROR, "Replicate file answer lacks urls.get")
+        return StagedImage(url=str(urls["get"]), expires_at=_parse_time(body.get("expires_at")))
+
     def status(self, submission: Submission) -> StatusReport:
         prediction = self._get(submission, op="status")
         return self._report(prediction)
@@ -103,7 +134,7 @@ class ReplicateProvider(Provider):
             )
         return _result_info(prediction)
 
-    def cancel(self, submission: Submission) -> None:
+    def cancel(self, submission: Submission) -> CancelOutcome:
         caller = self._caller
         url = submission.handle.get("cancel_url") or (
             f"{self._base}/predictions/{submission.request_id}/cancel"
@@ -116,6 +147,13 @@ class ReplicateProvider(Provider):
             headers=self._headers(),
         )
         self._raise_for_status(response, known_request=True)
+        # The answer is the prediction: already succeeded means Replicate billed the run.
+        status = _safe_status(response)
+        if status == "succeeded":
+            return CancelOutcome.TOO_LATE
+        if status == "canceled":
+            return CancelOutcome.CANCELLED
+        return CancelOutcome.REQUESTED
 
     def reconcile(self, request: SubmitRequest) -> Submission | None:
         """Find a prediction an ambiguous submit may have created.
@@ -299,6 +337,14 @@ def _result_info(prediction: dict[str, Any]) -> ResultInfo:
             ErrorCode.PROVIDER_ERROR, "Replicate output has no video URL", permanent=True
         )
     return ResultInfo(url=str(url), content_type="video/mp4", file_name=str(url).rsplit("/", 1)[-1])
+
+
+def _safe_status(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("status", "")) if isinstance(body, dict) else ""
 
 
 def _log_lines(logs: Any) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from .. import catalog, pricing, validation
 from ..limits import check_and_reserve
 from ..live import push_job
 from ..models import GenerationJob, JobStatus
+from .prices import current_rule
 from .transitions import IllegalTransition, job_mark_cancelled
 
 logger = logging.getLogger("generation.jobs")
@@ -36,24 +38,36 @@ class Estimate:
     formula: str
 
 
-def job_estimate(*, model_id: str, params: dict[str, Any], owner=None) -> Estimate:
-    """Validate and price a request without creating anything (raises JobInvalid)."""
+def job_estimate(
+    *, model_id: str, params: dict[str, Any], owner=None, pricing_only: bool = False
+) -> Estimate:
+    """Validate and price a request without creating anything (raises JobInvalid).
+
+    pricing_only prices an image-to-video model before its stills are chosen: the images
+    are needed to generate, not to price (the prompt is still required)."""
     model_id = (model_id or "").strip()
     errors = validation.validate(model_id, params, owner=owner)
+    if pricing_only:
+        for image_field in ("image", "end_image"):
+            if params.get(_PARAM_OF[image_field]) in (None, ""):
+                errors.pop(image_field, None)
     if errors:
         raise JobInvalid(errors)
     clean = validation.normalize(model_id, params)
     available, reason = catalog.available(model_id)
     if not available:
         raise JobInvalid({"model": reason})
-    quote = pricing.quote_for(model_id, clean)
+    quote = pricing.quote_for(model_id, clean, rule=current_rule(catalog.get(model_id)))
     return Estimate(
         model_id=model_id,
         params=clean,
         cost=quote.usd,
-        expensive=pricing.is_expensive(model_id, clean),
+        expensive=quote.usd > settings.EXPENSIVE_JOB_USD,
         formula=quote.formula,
     )
+
+
+_PARAM_OF = {"image": "image_id", "end_image": "end_image_id"}
 
 
 def job_create(

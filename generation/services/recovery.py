@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import LIVE_STATUSES, GenerationJob, JobStatus
-from ..providers.base import ErrorCode, ProviderError
+from ..providers.base import CancelOutcome, ErrorCode, ProviderError
 from .providers import get_provider, is_local, submission_of
 from .scheduling import enqueue, hard_limit_s, lease_s, schedule_poll
 from .transitions import IllegalTransition, job_fail, job_mark_cancelled
@@ -41,23 +41,28 @@ def job_cancel_work(*, job_id: int) -> None:
                     job_mark_cancelled(job)
                 # RUNNING: the render loop reads the flag and stops within a moment.
                 return
-            was_running = job.status == JobStatus.RUNNING
-            _provider_cancel(job)
-            job_mark_cancelled(job, billed=was_running)
+            # A running request may be billed for the work done; one the provider could
+            # no longer stop finished and is billed like any other: keep the reservation.
+            outcome = _provider_cancel(job)
+            billed = outcome == CancelOutcome.TOO_LATE or (
+                outcome == CancelOutcome.REQUESTED and job.status == JobStatus.RUNNING
+            )
+            job_mark_cancelled(job, billed=billed, too_late=outcome == CancelOutcome.TOO_LATE)
         elif job.status == JobStatus.DOWNLOADING:
             job_mark_cancelled(job, billed=True)
     except IllegalTransition:
         logger.info("job %s moved on while cancelling", job_id)
 
 
-def _provider_cancel(job: GenerationJob) -> None:
+def _provider_cancel(job: GenerationJob) -> CancelOutcome | None:
     if not job.provider_request_id:
-        return
+        return None
     try:
-        get_provider(job.provider).cancel(submission_of(job))
+        return get_provider(job.provider).cancel(submission_of(job))
     except ProviderError as exc:
         # Best effort: the job is cancelled here either way; its result will be ignored.
         logger.warning("provider cancel failed", extra={"job_id": job.pk, "error_code": exc.code})
+        return None
 
 
 def timeout_message(job: GenerationJob) -> str:

@@ -9,7 +9,6 @@ next does not know whether the provider got the request, so it asks the provider
 
 from __future__ import annotations
 
-import base64
 import logging
 from datetime import timedelta
 
@@ -21,6 +20,7 @@ from django.utils import timezone
 from .. import catalog
 from ..models import GenerationJob, JobStatus
 from ..providers.base import ErrorCode, ProviderError, Submission, SubmitRequest
+from .image_inputs import stage_job_images
 from .providers import get_provider, is_local
 from .scheduling import backoff_s, claim_lease, enqueue, lease_s, poll_interval_s, schedule_poll
 from .transitions import (
@@ -47,25 +47,7 @@ def webhook_url(job: GenerationJob) -> str:
     return base + reverse("generation:webhook", args=[job.provider, job.webhook_token])
 
 
-def _image_url(job: GenerationJob) -> str:
-    image_id = job.params.get("image_id")
-    if not image_id:
-        return ""
-    from media_library.models import MediaItem
-
-    item = MediaItem.objects.filter(pk=image_id, owner_id=job.owner_id).first()
-    if item is None:
-        return ""
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
-    if base:
-        return base + item.file.url
-    # No public address: hand the image over inline (fal and Replicate accept data URIs).
-    with item.file.open("rb") as fh:
-        data = base64.b64encode(fh.read()).decode()
-    return f"data:{item.mime_type or 'image/png'};base64,{data}"
-
-
-def submit_request(job: GenerationJob) -> SubmitRequest:
+def submit_request(job: GenerationJob, *, images: dict[str, str] | None = None) -> SubmitRequest:
     spec = catalog.get(job.model_id)
     return SubmitRequest(
         job_id=job.pk,
@@ -74,8 +56,9 @@ def submit_request(job: GenerationJob) -> SubmitRequest:
         prompt=job.prompt,
         params=dict(job.params),
         negative_prompt=job.negative_prompt,
-        image_url=_image_url(job),
+        images=images or {},
         webhook_url=webhook_url(job),
+        not_before=job.created_at,
     )
 
 
@@ -105,19 +88,47 @@ def job_submit(*, job_id: int) -> None:
         return
 
     provider = get_provider(job.provider)
-    request = submit_request(job)
     try:
-        submission = None
+        # Uploading the start/end frames to the provider's storage sends no generation,
+        # so on a first attempt its failure is an ordinary, safely retried one.
+        request = submit_request(job, images=stage_job_images(job, provider))
         if ambiguous:
-            submission = provider.reconcile(request)
-            if submission is None:
-                logger.info("reconcile: provider has no request for job %s; sending", job.pk)
-        if submission is None:
+            submission = _reconciled(job, provider, request)
+        else:
             submission = provider.submit(request)
     except ProviderError as exc:
+        if ambiguous:
+            # An earlier attempt may have been accepted: whatever failed now, the job
+            # must come back to reconcile, never to a plain resend.
+            exc.request_sent = True
         _submit_failed(job, exc, ambiguous=ambiguous)
         return
     _submitted(job, submission, webhook=bool(request.webhook_url))
+
+
+def _reconciled(job: GenerationJob, provider, request: SubmitRequest) -> Submission:
+    """The request an earlier, unconfirmed attempt created — proven by the provider's own
+    listing — or a ProviderError when nothing proves one (never a blind resend)."""
+    submission = provider.reconcile(request)
+    taken = (
+        GenerationJob.objects.filter(
+            provider=job.provider, provider_request_id=submission.request_id
+        )
+        .exclude(pk=job.pk)
+        .exists()
+    )
+    if taken:
+        raise ProviderError(
+            ErrorCode.PROVIDER_ERROR,
+            f"reconcile matched request {submission.request_id}, which another job owns",
+            request_sent=True,
+            permanent=True,
+        )
+    logger.info(
+        "reconciled an ambiguous submit",
+        extra={"job_id": job.pk, "request_id": submission.request_id},
+    )
+    return submission
 
 
 def _submitted(job: GenerationJob, submission: Submission, *, webhook: bool) -> None:

@@ -198,7 +198,16 @@ def job_fail(
     return job
 
 
-def job_mark_cancelled(job: GenerationJob, *, billed: bool = False) -> GenerationJob:
+CANCELLED_TOO_LATE = (
+    "Cancelled, but the provider had already finished this generation and billed it."
+)
+
+
+def job_mark_cancelled(
+    job: GenerationJob, *, billed: bool = False, too_late: bool = False
+) -> GenerationJob:
+    """billed keeps the reservation as spent (the provider may bill the run); too_late
+    says why in the creator's words: the provider finished before the cancel reached it."""
     from ..limits import reservation_release, reservation_settle
 
     with transaction.atomic():
@@ -207,9 +216,9 @@ def job_mark_cancelled(job: GenerationJob, *, billed: bool = False) -> Generatio
             S.CANCELLED,
             cancel_requested=True,
             error_code=ErrorCode.CANCELLED,
-            error_message=USER_MESSAGES[ErrorCode.CANCELLED],
+            error_message=CANCELLED_TOO_LATE if too_late else USER_MESSAGES[ErrorCode.CANCELLED],
         )
-        if billed:
+        if billed or too_late:
             # The provider had started: it may bill the run, so keep the estimate as spent.
             reservation_settle(job=job, amount=job.estimated_cost)
         else:

@@ -9,6 +9,8 @@ API under /__emulator__/).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import itertools
 import json
@@ -62,6 +64,44 @@ def _make_mp4() -> bytes:
         container.mux(video.encode(None))
         container.mux(audio.encode(None))
     return buffer.getvalue()
+
+
+def fetch_like_a_runner(url: Any, local: dict[str, bytes] | None = None) -> bytes | None:
+    """Download an input image the way a provider's runner does: anonymously — no cookie,
+    no session, no Authorization header — following redirects. Returns the bytes when they
+    are a decodable image, else None. `local` maps URLs the provider serves itself (its
+    own storage) to their bytes."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not isinstance(url, str) or not url:
+        return None
+    data: bytes | None
+    if local is not None and url in local:
+        data = local[url]
+    elif url.startswith("data:"):
+        header, _, payload = url.partition(",")
+        if ";base64" not in header:
+            return None
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except (ValueError, binascii.Error):
+            return None
+    elif url.startswith(("http://", "https://")):
+        try:
+            response = httpx.get(url, timeout=5.0, follow_redirects=True)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        data = response.content
+    else:
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        return None
+    return data
 
 
 def _pad_rows(data: bytes, row: int, line_size: int, rows: int) -> bytes:
@@ -129,6 +169,10 @@ class Record:
     cancelled: bool = False
     error: Fault | None = None  # completed_error fault attached to this request
     webhook_sent: bool = False
+    # Image inputs as the runner downloaded them: field -> bytes.
+    fetched: dict[str, bytes] = field(default_factory=dict)
+    # Set when a cancel arrived while the request was running (billed as it ran).
+    cancel_requested_running: bool = False
 
 
 class _Server(ThreadingHTTPServer):
@@ -421,16 +465,19 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        self.body_invalid_json = False
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
+            self.body_invalid_json = True
         parts = [p for p in split.path.split("/") if p]
         if parts[:1] == ["__emulator__"]:
             return self.emulator.control(self, method, parts[1:], body)
         if method == "GET" and len(parts) == 3 and parts[0] == "files":
             return self.emulator.serve_file(self, parts[1])
-        query = {k: v[-1] for k, v in parse_qs(split.query).items()}
+        self.query_all = parse_qs(split.query)
+        query = {k: v[-1] for k, v in self.query_all.items()}
         self.emulator.route(self, method, parts, query, body, raw)
 
     def do_GET(self):  # noqa: N802
@@ -441,6 +488,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self):  # noqa: N802
         self._dispatch("PUT")
+
+    def do_DELETE(self):  # noqa: N802
+        self._dispatch("DELETE")
 
     def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         self.send_raw(status, json.dumps(payload).encode(), "application/json", headers)

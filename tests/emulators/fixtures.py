@@ -6,7 +6,7 @@ fal_emulator / replicate_emulator: a started emulator (function scope) — `.url
     `.fail(op, kind, ...)`, `.complete_now(id)`, `.count("submits_received")`, `.records`,
     `.webhooks`; Replicate also has `.api_url` and `.webhook_secret`.
 fal_settings / replicate_settings: the same emulator with Django settings pointed at it
-    (FAL_QUEUE_URL + FAL_KEY, or REPLICATE_API_URL + REPLICATE_API_TOKEN) and a short
+    (every URL and key of `emulator.settings_env()`) and a short
     PROVIDER_HTTP_TIMEOUT_S (1 s) so the hang fault times out fast. For a Celery worker
     subprocess, pass the same values as environment variables instead.
 """
@@ -33,17 +33,20 @@ def replicate_emulator():
         yield emulator
 
 
+def point_settings_at(settings, emulator) -> None:
+    for name, value in emulator.settings_env().items():
+        setattr(settings, name, value)
+
+
 @pytest.fixture
 def fal_settings(fal_emulator, settings):
-    settings.FAL_QUEUE_URL = fal_emulator.url
-    settings.FAL_KEY = fal_emulator.key
+    point_settings_at(settings, fal_emulator)
     settings.PROVIDER_HTTP_TIMEOUT_S = TEST_TIMEOUT_S
     return fal_emulator
 
 
 @pytest.fixture
 def replicate_settings(replicate_emulator, settings):
-    settings.REPLICATE_API_URL = replicate_emulator.api_url
-    settings.REPLICATE_API_TOKEN = replicate_emulator.key
+    point_settings_at(settings, replicate_emulator)
     settings.PROVIDER_HTTP_TIMEOUT_S = TEST_TIMEOUT_S
     return replicate_emulator

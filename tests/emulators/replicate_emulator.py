@@ -63,6 +63,10 @@ class ReplicateEmulator(Emulator):
     def api_url(self) -> str:
         return f"{self.url}/v1"
 
+    def settings_env(self) -> dict[str, str]:
+        """The settings that point Cutroom at this emulator (names as in settings.py)."""
+        return {"REPLICATE_API_URL": self.api_url, "REPLICATE_API_TOKEN": self.key}
+
     def route(
         self, handler: _Handler, method: str, parts: list[str], query: dict, body: Any, raw: bytes
     ) -> None:

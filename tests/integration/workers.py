@@ -39,11 +39,9 @@ def pipeline_env(
     env["MEDIA_ROOT"] = str(media_root)
     env["PUBLIC_BASE_URL"] = public_base_url
     if fal is not None:
-        env["FAL_QUEUE_URL"] = fal.url
-        env["FAL_KEY"] = fal.key
+        env.update(fal.settings_env())
     if replicate is not None:
-        env["REPLICATE_API_URL"] = replicate.api_url
-        env["REPLICATE_API_TOKEN"] = replicate.key
+        env.update(replicate.settings_env())
     env.update(extra)
     return env
 
