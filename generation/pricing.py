@@ -80,8 +80,11 @@ class PerToken:
     grid: int = 16
     kind = "per_token"
 
+    def on_grid(self, width: int, height: int) -> tuple[int, int]:
+        return (-(-width // self.grid) * self.grid, -(-height // self.grid) * self.grid)
+
     def tokens(self, width: int, height: int, duration: int) -> Decimal:
-        w, h = (-(-side // self.grid) * self.grid for side in (width, height))
+        w, h = self.on_grid(width, height)
         return Decimal(w * h * self.fps * duration) / TOKEN_DIVISOR
 
     def rate(self, audio: bool) -> Decimal:
@@ -204,8 +207,9 @@ def quote(
         tokens = rule.tokens(width, height, duration)
         rate = rule.rate(audio)
         exact = tokens * rate / MILLION
+        grid_w, grid_h = rule.on_grid(width, height)
         formula = (
-            f"{width}×{height}×{rule.fps} fps×{duration} s/1024 = {tokens.normalize():f} tokens"
+            f"{grid_w}×{grid_h}×{rule.fps} fps×{duration} s/1024 = {tokens.normalize():f} tokens"
             f" × {_money(rate)}/M tokens"
         )
     elif isinstance(rule, PerFrames):

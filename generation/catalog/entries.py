@@ -90,7 +90,7 @@ LOCAL = ModelSpec(
 # --- MiniMax Hailuo ------------------------------------------------------------------------
 HAILUO_02 = ModelSpec(
     id="hailuo",
-    name="Hailuo-02 Standard",
+    name="MiniMax Hailuo-02 Standard",
     provider="fal",
     endpoint="fal-ai/minimax/hailuo-02/standard/text-to-video",
     kind=TEXT_TO_VIDEO,
@@ -114,7 +114,7 @@ HAILUO_02 = ModelSpec(
 HAILUO_02_I2V = image_to_video(
     HAILUO_02,
     id="hailuo-i2v",
-    name="Hailuo-02 Standard (image to video)",
+    name="MiniMax Hailuo-02 Standard (image to video)",
     endpoint="fal-ai/minimax/hailuo-02/standard/image-to-video",
     resolutions=("768P", "512P"),
     price=PerSecond(usd_per_s=D("0.045"), by_resolution={"768P": D("0.045"), "512P": D("0.017")}),
@@ -126,7 +126,7 @@ HAILUO_02_I2V = image_to_video(
 HAILUO_02_PRO = variant(
     HAILUO_02,
     id="hailuo-pro",
-    name="Hailuo-02 Pro (1080P)",
+    name="MiniMax Hailuo-02 Pro (1080P)",
     endpoint="fal-ai/minimax/hailuo-02/pro/text-to-video",
     durations=(6,),
     resolutions=("1080P",),
@@ -140,7 +140,7 @@ HAILUO_02_PRO = variant(
 HAILUO_02_PRO_I2V = image_to_video(
     HAILUO_02_PRO,
     id="hailuo-pro-i2v",
-    name="Hailuo-02 Pro (image to video)",
+    name="MiniMax Hailuo-02 Pro (image to video)",
     endpoint="fal-ai/minimax/hailuo-02/pro/image-to-video",
     price_source=fal("fal-ai/minimax/hailuo-02/pro/text-to-video"),
     price_note=SIBLING,
@@ -150,7 +150,7 @@ HAILUO_02_PRO_I2V = image_to_video(
 HAILUO_23 = variant(
     HAILUO_02,
     id="hailuo-2.3",
-    name="Hailuo 2.3 Standard",
+    name="MiniMax Hailuo 2.3 Standard",
     endpoint="fal-ai/minimax/hailuo-2.3/standard/text-to-video",
     price=PerVideo(usd=D("0.28"), duration_multiplier={10: D(2)}),
     price_note=VERIFIED,
@@ -160,14 +160,14 @@ HAILUO_23 = variant(
 HAILUO_23_I2V = image_to_video(
     HAILUO_23,
     id="hailuo-2.3-i2v",
-    name="Hailuo 2.3 Standard (image to video)",
+    name="MiniMax Hailuo 2.3 Standard (image to video)",
     endpoint="fal-ai/minimax/hailuo-2.3/standard/image-to-video",
     description="Animates your image with Hailuo 2.3.",
 )
 HAILUO_23_PRO = variant(
     HAILUO_23,
     id="hailuo-2.3-pro",
-    name="Hailuo 2.3 Pro (1080P)",
+    name="MiniMax Hailuo 2.3 Pro (1080P)",
     endpoint="fal-ai/minimax/hailuo-2.3/pro/text-to-video",
     durations=(6,),
     resolutions=("1080P",),
@@ -180,7 +180,7 @@ HAILUO_23_PRO = variant(
 HAILUO_23_PRO_I2V = image_to_video(
     HAILUO_23_PRO,
     id="hailuo-2.3-pro-i2v",
-    name="Hailuo 2.3 Pro (image to video)",
+    name="MiniMax Hailuo 2.3 Pro (image to video)",
     endpoint="fal-ai/minimax/hailuo-2.3/pro/image-to-video",
     description="Animates your image with Hailuo 2.3 at 1080P.",
 )

@@ -12,6 +12,7 @@ fal has no FAILED status: a failed run is COMPLETED with `error` and `error_type
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -59,6 +60,7 @@ ERROR_TYPES: dict[str, str] = {
     "internal_error": ErrorCode.PROVIDER_ERROR,
 }
 MAX_LOG_LINES = 20
+UPLOAD_KEEP_MARGIN_S = 86400
 RECONCILE_PAGES = 3
 RECONCILE_PAGE_SIZE = 50
 RECONCILE_WINDOW = timedelta(hours=1)
@@ -127,13 +129,22 @@ class FalProvider(Provider):
         upload URL and the file's public URL, then PUT the bytes to the signed URL."""
         self._require_key()
         caller = self._caller
+        keep_s = settings.FAL_UPLOAD_REUSE_S
         response = caller.call(
             "POST",
             f"{settings.FAL_REST_URL.rstrip('/')}/storage/upload/initiate",
             op="upload",
             job_id=job_id,
-            headers=self._headers(),
-            params={"storage_type": "gcs"},
+            headers={
+                **self._headers(),
+                # Keep the file a little longer than we reuse it, so a cached URL never
+                # points at a file fal has already dropped.
+                "X-Fal-Object-Lifecycle": json.dumps(
+                    {"expiration_duration_seconds": keep_s + UPLOAD_KEEP_MARGIN_S}
+                ),
+            },
+            # The storage type fal's current JS client sends (docs/providers/fal.md §1).
+            params={"storage_type": "fal-cdn-v3"},
             json={"content_type": image.content_type, "file_name": image.file_name},
         )
         self._raise_for_status(response)
@@ -156,7 +167,7 @@ class FalProvider(Provider):
         if put.status_code >= 300:
             raise fal_http_error(put, caller)
         return StagedImage(
-            url=file_url, expires_at=timezone.now() + timedelta(seconds=settings.FAL_UPLOAD_REUSE_S)
+            url=file_url, expires_at=timezone.now() + timedelta(seconds=keep_s)
         )
 
     def status(self, submission: Submission) -> StatusReport:

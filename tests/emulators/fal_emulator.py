@@ -8,7 +8,7 @@ and JSON shapes:
     GET  /files/{id}/output.mp4                 -> a real MP4
 
     rest.fal.ai (under /__rest):
-    POST /storage/upload/initiate?storage_type=gcs  {content_type, file_name} -> {upload_url, file_url}
+    POST /storage/upload/initiate?storage_type=fal-cdn-v3  {content_type, file_name} -> {upload_url, file_url}
     GET  /.well-known/jwks.json                     -> the ED25519 keys webhooks are signed with
     storage (under /__cdn):  PUT upload/{token} (the signed URL), GET files/{id}/{name} (public)
     api.fal.ai (under /__api):
@@ -366,8 +366,16 @@ class FalEmulator(Emulator):
             self.bump("upload_initiates")
             if not self._authorised(handler):
                 return
-            if query.get("storage_type") not in ("gcs", "fal-cdn-v3"):
-                return handler.send_json(422, {"detail": "unknown storage_type"})
+            if query.get("storage_type") != "fal-cdn-v3":
+                # What a third-party report says fal answers for the retired "gcs".
+                return handler.send_json(400, {"detail": "Invalid storage type"})
+            lifecycle = handler.headers.get("X-Fal-Object-Lifecycle")
+            expires_s = None
+            if lifecycle:
+                try:
+                    expires_s = json.loads(lifecycle)["expiration_duration_seconds"]
+                except (ValueError, KeyError, TypeError):
+                    return handler.send_json(422, {"detail": "Invalid X-Fal-Object-Lifecycle"})
             if not isinstance(body, dict) or not isinstance(body.get("content_type"), str):
                 return handler.send_json(
                     422,
@@ -389,6 +397,7 @@ class FalEmulator(Emulator):
                     "id": file_id,
                     "name": name,
                     "content_type": body["content_type"],
+                    "expires_s": expires_s,
                 }
             return handler.send_json(
                 200,

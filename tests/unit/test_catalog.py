@@ -29,7 +29,7 @@ def test_required_models_exist_with_their_ids():
 def test_every_entry_is_complete():
     for spec in catalog.all_models():
         assert spec.provider in ("fal", "replicate", "local")
-        assert spec.kind in (catalog.TEXT_TO_VIDEO, catalog.IMAGE_TO_VIDEO)
+        assert spec.kind in catalog.KINDS
         assert spec.durations and spec.resolutions
         assert spec.price_date and spec.price_source and spec.price_note
         assert spec.typical_run_s > 0 and spec.time_limit_s > spec.typical_run_s

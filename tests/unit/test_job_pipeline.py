@@ -5,6 +5,7 @@ and exactly one MediaItem per job."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from decimal import Decimal
 
@@ -165,10 +166,22 @@ def test_worker_died_mid_submit_is_reconciled_once_the_lease_lapses(user, provid
     GenerationJob.objects.filter(pk=job.pk).update(
         lease_until=timezone.now() - timedelta(seconds=1)
     )
-    provider.reconciles = [None]  # the provider certainly has nothing: safe to send
+    # The provider's listing shows the request the dead worker sent: it is adopted.
+    provider.reconciles = [Submission("sent-before", {"u": "z"})]
     job_submit(job_id=job.pk)
-    assert [c[0] for c in provider.calls] == ["reconcile", "submit"]
-    assert fresh(job).status == S.IN_QUEUE
+    assert [c[0] for c in provider.calls] == ["reconcile"]
+    job = fresh(job)
+    assert job.status == S.IN_QUEUE and job.provider_request_id == "sent-before"
+
+
+def test_a_reconcile_match_another_job_owns_is_not_adopted(user, provider, enqueued):
+    make_job(user, status=S.IN_QUEUE, provider_request_id="theirs")
+    job = make_job(user, status=S.SUBMITTING, lease_until=None)
+    provider.reconciles = [Submission("theirs", {})]
+    job_submit(job_id=job.pk)
+    job = fresh(job)
+    assert job.status == S.FAILED and job.error_message == AMBIGUOUS_MESSAGE
+    assert job.provider_request_id == "" and provider.count("submit") == 0
 
 
 def test_unresolvable_ambiguity_fails_without_resending(user, provider, enqueued):
@@ -183,10 +196,14 @@ def test_unresolvable_ambiguity_fails_without_resending(user, provider, enqueued
 # --- poll -----------------------------------------------------------------------------------
 
 
+_REQUEST_IDS = itertools.count(1)
+
+
 def submitted(user, **fields):
     defaults = {
         "status": S.IN_QUEUE,
-        "provider_request_id": "r1",
+        # One provider request belongs to one job (a database constraint).
+        "provider_request_id": f"r{next(_REQUEST_IDS)}",
         "provider_handle": {"webhook": False},
         "in_queue_at": timezone.now(),
         "poll_seq": 1,

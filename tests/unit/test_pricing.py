@@ -21,15 +21,15 @@ from generation.pricing import estimate_cost, is_expensive, quote_for
         ("veo3", {"duration": "4s", "audio": "off", "resolution": "1080p"}, "0.80"),
         ("veo3-fast", {"duration": 4, "audio": True}, "0.60"),
         ("veo3-fast", {"duration": 6, "audio": False}, "0.60"),
-        # per second, by resolution (Wan 2.2)
-        ("wan-2.2", {"resolution": "480p"}, "0.20"),
-        ("wan-2.2", {"resolution": "580p"}, "0.30"),
-        ("wan-2.2", {"resolution": "720p"}, "0.40"),
+        # per second of frames, by resolution (Wan 2.2: 81 frames / 16 = 5.0625 s billed)
+        ("wan-2.2", {"resolution": "480p"}, "0.21"),
+        ("wan-2.2", {"resolution": "580p"}, "0.31"),
+        ("wan-2.2", {"resolution": "720p"}, "0.41"),
         # base + extra seconds (Kling: $1.40 per 5 s + $0.28 per extra second)
         ("kling-2.1-master", {"duration": 5}, "1.40"),
         ("kling-2.1-master", {"duration": 10}, "2.80"),
-        ("kling-2.1-standard-i2v", {"duration": 10}, "0.50"),
-        ("kling-2.1-pro-i2v", {"duration": 10}, "0.90"),
+        ("kling-2.1-standard-i2v", {"duration": 10}, "0.56"),
+        ("kling-2.1-pro-i2v", {"duration": 10}, "0.98"),
         # per video
         ("ltx-13b-distilled", {}, "0.04"),
         ("pika-2.2", {"resolution": "720p"}, "0.20"),
@@ -37,8 +37,9 @@ from generation.pricing import estimate_cost, is_expensive, quote_for
         ("luma-ray-2-flash", {"resolution": "540p", "duration": 5}, "0.20"),
         ("luma-ray-2-flash", {"resolution": "1080p", "duration": 9}, "1.60"),
         ("replicate-minimax-video-01", {}, "0.50"),
-        # per token: 1920×1080×24×5/1024 = 243 000 tokens × $2.50/M = $0.6075 -> $0.61
-        ("seedance-1-pro", {"resolution": "1080p", "duration": 5, "aspect_ratio": "16:9"}, "0.61"),
+        # per token, on Seedance's 16-px grid: 1920×1088×24×5/1024 = 244 800 tokens × $2.50/M
+        # = $0.612 -> $0.62 (fal: "roughly $0.62")
+        ("seedance-1-pro", {"resolution": "1080p", "duration": 5, "aspect_ratio": "16:9"}, "0.62"),
         # 1280×720×24×5/1024 = 108 000 tokens × $1.80/M = $0.1944 -> $0.20
         ("seedance-1-lite", {"resolution": "720p", "duration": 5, "aspect_ratio": "16:9"}, "0.20"),
         ("seedance-1-lite", {"resolution": "720p", "duration": 10, "aspect_ratio": "9:16"}, "0.39"),
@@ -51,9 +52,9 @@ def test_price_rules(model_id, params, usd):
 
 def test_token_rule_keeps_the_exact_figure_and_rounds_up():
     quote = quote_for("seedance-1-pro", {"resolution": "1080p", "duration": 5})
-    assert quote.exact == Decimal("0.6075")
-    assert quote.usd == Decimal("0.61")
-    assert "243000 tokens" in quote.formula
+    assert quote.exact == Decimal("0.612")
+    assert quote.usd == Decimal("0.62")
+    assert "244800 tokens" in quote.formula
 
 
 @pytest.mark.parametrize(
@@ -76,7 +77,7 @@ def test_formula_strings(model_id, params, formula):
         ("hailuo", "$0.045/s"),
         ("ltx-13b-distilled", "$0.04 per video"),
         ("veo3", "$0.20/s ($0.40/s with audio)"),
-        ("wan-2.2", "$0.04–$0.08/s"),
+        ("wan-2.2", "$0.04–$0.08/s of frames (16 fps)"),
         ("kling-2.1-master", "$1.40 per 5 s + $0.28/s beyond"),
         ("seedance-1-pro", "$2.50 per million video tokens"),
         ("local", "free"),

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from generation import catalog, pricing, validation
-from generation.pricing import BasePlusExtraSeconds, Free, PerSecond, PerToken, PerVideo
+from generation.pricing import BasePlusExtraSeconds, Free, PerFrames, PerSecond, PerToken, PerVideo
 from generation.services.jobs import Estimate, JobInvalid, job_estimate
 
 FIELDS = {
@@ -28,6 +28,7 @@ FIELDS = {
     "duration",
     "resolution",
     "aspect_ratio",
+    "end_image",
     "audio",
     "seed",
     "image",
@@ -179,6 +180,12 @@ def figure_from_formula(rule, formula: str) -> Decimal:
         tokens = Decimal(m.group(5))
         assert tokens == Decimal(w * h * fps * secs) / 1024, formula
         return tokens * _dollars(m.group(6)) / Decimal(1_000_000)
+    if isinstance(rule, PerFrames):
+        m = re.fullmatch(r"(\d+) frames/(\d+) = ([\d.]+) s × (\$[\d.]+)/s", body)
+        assert m, formula
+        frames, fps, seconds = int(m.group(1)), int(m.group(2)), Decimal(m.group(3))
+        assert seconds == Decimal(frames) / fps, formula
+        return seconds * _dollars(m.group(4))
     if isinstance(rule, BasePlusExtraSeconds):
         m = re.fullmatch(r"(\$[\d.]+) for (\d+) s(?: \+ (\d+) s × (\$[\d.]+)/s)?", body)
         assert m, formula
@@ -225,6 +232,8 @@ def assert_field_errors(errors: dict) -> None:
 
 
 # --- properties ---------------------------------------------------------------------------
+# Estimates read the provider's live price (ProviderPrice): a database read.
+@pytest.mark.django_db
 @PROPERTY
 @given(requests())
 def test_any_request_is_priced_consistently_or_refused_with_field_errors(request_):
@@ -239,6 +248,8 @@ def test_any_request_is_priced_consistently_or_refused_with_field_errors(request
         assert_consistent(result)
 
 
+# Estimates read the provider's live price (ProviderPrice): a database read.
+@pytest.mark.django_db
 @PROPERTY
 @given(requests(model_ids=MODEL_IDS))
 def test_catalog_models_with_hostile_params(request_):
@@ -265,9 +276,13 @@ def valid_settings(draw):
         params["audio"] = draw(st.booleans())
     if spec.needs_image:
         params["image_id"] = draw(st.integers(min_value=1, max_value=10**6))
+    if spec.needs_end_image or (spec.takes_end_image and draw(st.booleans())):
+        params["end_image_id"] = draw(st.integers(min_value=1, max_value=10**6))
     return spec, params
 
 
+# Estimates read the provider's live price (ProviderPrice): a database read.
+@pytest.mark.django_db
 @PROPERTY
 @given(valid_settings())
 def test_every_offered_setting_is_accepted_and_cost_never_falls_with_duration(case):
@@ -296,6 +311,8 @@ price_figure = st.one_of(
 )
 
 
+# Estimates read the provider's live price (ProviderPrice): a database read.
+@pytest.mark.django_db
 @PROPERTY
 @given(
     valid_settings(),

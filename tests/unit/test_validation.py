@@ -105,9 +105,9 @@ def test_normalize_fills_defaults_and_canonical_forms():
         ),
         (
             "veo3",
-            {"prompt": "x", "negative_prompt": "b" * 2001},
+            {"prompt": "x", "negative_prompt": "b" * 20001},
             "negative_prompt",
-            "The negative prompt is 2,001 characters long; at most 2,000 are allowed.",
+            "The negative prompt is 20,001 characters long; at most 20,000 are allowed.",
         ),
         (
             "kling-2.1-standard-i2v",
