@@ -54,9 +54,10 @@ def read_composer(data) -> ComposerInput:
     audio = _last(data, "audio")
     if audio:
         params["audio"] = audio
-    image = (data.get("image_id") or "").strip()
-    if image:
-        params["image_id"] = image
+    for name in ("image_id", "end_image_id"):
+        image = (data.get(name) or "").strip()
+        if image:
+            params[name] = image
     try:
         variations = int(data.get("variations") or 1)
     except (TypeError, ValueError):
@@ -89,6 +90,8 @@ def fit_to_model(model_id: str, params: dict[str, Any]) -> dict[str, Any]:
         fitted["seed"] = params["seed"]
     if spec.needs_image and params.get("image_id"):
         fitted["image_id"] = params["image_id"]
+    if spec.takes_end_image and params.get("end_image_id"):
+        fitted["end_image_id"] = params["end_image_id"]
     try:
         duration = int(str(params.get("duration", "")).rstrip("s "))
     except ValueError:

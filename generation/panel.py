@@ -94,7 +94,7 @@ def model_choice(spec: ModelSpec) -> ModelChoice:
 def model_groups() -> list[tuple[str, list[ModelChoice]]]:
     """Models grouped by provider for the picker, local first."""
     groups: dict[str, list[ModelChoice]] = {}
-    for spec in catalog.all_models():
+    for spec in catalog.offered_models():
         choice = model_choice(spec)
         groups.setdefault(choice.provider_name, []).append(choice)
     return list(groups.items())

@@ -788,6 +788,16 @@ REPLICATE_VIDEO_01 = ModelSpec(
     description="Hailuo's predecessor through Replicate's predictions API.",
 )
 
+REPLICATE_VIDEO_01_I2V = replace(
+    REPLICATE_VIDEO_01,
+    id="replicate-minimax-video-01-i2v",
+    name="MiniMax Video-01 (Replicate, image to video)",
+    kind=IMAGE_TO_VIDEO,
+    aspect_ratios=(),
+    image_field="first_frame_image",
+    description="Animates your image through Replicate; the clip takes the image's shape.",
+)
+
 MODELS: tuple[ModelSpec, ...] = (
     LOCAL,
     HAILUO_02,
@@ -841,4 +851,5 @@ MODELS: tuple[ModelSpec, ...] = (
     LUMA_RAY2_FLASH,
     LUMA_RAY2_FLASH_I2V,
     REPLICATE_VIDEO_01,
+    REPLICATE_VIDEO_01_I2V,
 )

@@ -166,9 +166,7 @@ class FalProvider(Provider):
         )
         if put.status_code >= 300:
             raise fal_http_error(put, caller)
-        return StagedImage(
-            url=file_url, expires_at=timezone.now() + timedelta(seconds=keep_s)
-        )
+        return StagedImage(url=file_url, expires_at=timezone.now() + timedelta(seconds=keep_s))
 
     def status(self, submission: Submission) -> StatusReport:
         caller = self._caller

@@ -33,6 +33,7 @@ from .base import (
     StatusReport,
     Submission,
     SubmitRequest,
+    unproven_submit,
 )
 from .http import Caller, retry_after_seconds
 from .inputs import build_input
@@ -43,6 +44,7 @@ DATA_URL_MAX_BYTES = 256 * 1024
 RECONCILE_PAGES = 3
 # Without a per-job webhook URL, only predictions this recent with identical input match.
 RECONCILE_WINDOW = timedelta(hours=1)
+CLOCK_SKEW = timedelta(seconds=30)
 _PERCENT = re.compile(r"(\d{1,3})%")
 _THROTTLE = re.compile(r"available in (\d+(?:\.\d+)?) second", re.IGNORECASE)
 _CONTENT = ("e005", "flagged as sensitive", "nsfw", "content policy", "safety filter")
@@ -155,17 +157,16 @@ class ReplicateProvider(Provider):
             return CancelOutcome.CANCELLED
         return CancelOutcome.REQUESTED
 
-    def reconcile(self, request: SubmitRequest) -> Submission | None:
-        """Find a prediction an ambiguous submit may have created.
-
-        With a webhook URL (unique per job) the match is exact. Without one, the newest
-        prediction of the same model with identical input created within RECONCILE_WINDOW
-        is taken; None means no such prediction exists, so resubmitting is safe."""
+    def reconcile(self, request: SubmitRequest) -> Submission:
+        """Find the prediction an unconfirmed submit created: the newest one of the same
+        model, created after the job, whose input equals what this job sends. List
+        entries may omit `webhook` (it is not in the documented list shape), so it is
+        never what a match rests on. No match proves nothing: a plain failure, no resend."""
         wanted_input = build_input(request)
         endpoint = request.endpoint.strip("/")
         model = endpoint.split(":", 1)[0]
         version = endpoint.split(":", 1)[1] if ":" in endpoint else None
-        cutoff = datetime.now(UTC) - RECONCILE_WINDOW
+        cutoff = (request.not_before or datetime.now(UTC) - RECONCILE_WINDOW) - CLOCK_SKEW
         caller = self._caller
         url: str | None = f"{self._base}/predictions"
         for _ in range(RECONCILE_PAGES):
@@ -181,22 +182,22 @@ class ReplicateProvider(Provider):
                 if not isinstance(item, dict):
                     continue
                 created = _parse_time(item.get("created_at"))
-                if request.webhook_url:
-                    if item.get("webhook") == request.webhook_url:
-                        return self._submission(item, request.job_id)
-                    continue
                 if created is not None and created < cutoff:
-                    return None  # newest first: everything further is older
+                    break  # newest first: everything further is older than the job
                 if item.get("model") not in (None, model):
                     continue
-                if version and item.get("version") not in (None, version):
+                if version and item.get("version") not in (None, "hidden", version):
                     continue
-                if item.get("webhook"):
-                    continue  # belongs to a job that had a webhook: not ours
                 if item.get("input") == wanted_input:
                     return self._submission(item, request.job_id)
-            url = page.get("next") if isinstance(page, dict) else None
-        return None
+            else:
+                url = page.get("next") if isinstance(page, dict) else None
+                continue
+            break
+        raise unproven_submit(
+            "Replicate's prediction list shows no prediction with this job's input since "
+            "it was created; the submit may still have been accepted, so it is not resent"
+        )
 
     # --- helpers ------------------------------------------------------------------------
     def _get(self, submission: Submission, *, op: str) -> dict[str, Any]:

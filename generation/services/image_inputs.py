@@ -19,6 +19,7 @@ import logging
 from datetime import timedelta
 from pathlib import PurePosixPath
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -77,17 +78,22 @@ def staged_url(item, *, spec: ModelSpec, provider: Provider, job_id: int | None 
         return cached.url
     upload = prepare_image(item, spec.image_limits)
     staged = provider.upload_image(upload, job_id=job_id)
-    ProviderUpload.objects.update_or_create(
-        media_item=item,
-        provider=provider.name,
-        variant=variant,
-        defaults={
-            "url": staged.url,
-            "size_bytes": len(upload.data),
-            "created_at": now,
-            "expires_at": staged.expires_at,
-        },
-    )
+    fields = {
+        "url": staged.url,
+        "size_bytes": len(upload.data),
+        "created_at": now,
+        "expires_at": staged.expires_at,
+    }
+    try:
+        with transaction.atomic():
+            ProviderUpload.objects.update_or_create(
+                media_item=item, provider=provider.name, variant=variant, defaults=fields
+            )
+    except IntegrityError:
+        # Another worker staged the same still at the same moment: either copy serves.
+        ProviderUpload.objects.filter(
+            media_item=item, provider=provider.name, variant=variant
+        ).update(**fields)
     logger.info(
         "staged image",
         extra={"job_id": job_id, "media_id": item.pk, "provider": provider.name},

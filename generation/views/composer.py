@@ -69,8 +69,9 @@ def composer(request):
                 data[key] = str(job.params[key])
         if "audio" in job.params:
             data["audio"] = "on" if job.params["audio"] else "off"
-        if job.params.get("image_id"):
-            data["image_id"] = str(job.params["image_id"])
+        for name in ("image_id", "end_image_id"):
+            if job.params.get(name):
+                data[name] = str(job.params[name])
         data["rendered_model"] = job.model_id
     state = composer_state(read_composer(data), user=request.user, refit=not data)
     return render(request, "generation/partials/composer.html", _composer_context(request, state))

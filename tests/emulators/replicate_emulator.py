@@ -17,12 +17,17 @@ settings.REPLICATE_API_TOKEN at `emulator.key`.
 from __future__ import annotations
 
 import base64
+import email.parser
+import email.policy
 import hashlib
 import hmac
+import itertools
+import secrets
 import time
 from typing import Any
 
-from .base import Emulator, Fault, Record, _Handler
+from . import strict
+from .base import Emulator, Fault, Record, _Handler, fetch_like_a_runner
 
 CREDIT = (
     "You have insufficient credit to run this model. Go to https://replicate.com/account/billing#billing "
@@ -58,6 +63,8 @@ class ReplicateEmulator(Emulator):
         super().__init__(key=key, **options)
         self.webhook_secret = webhook_secret
         self.list_page_size = list_page_size
+        self.files: dict[str, dict[str, Any]] = {}  # id -> {data, content_type, name}
+        self._file_ids = itertools.count(1)
 
     @property
     def api_url(self) -> str:
@@ -88,6 +95,19 @@ class ReplicateEmulator(Emulator):
             return self._list(handler, query)
         if method == "GET" and parts == ["account"]:
             return self._account(handler)
+        if method == "GET" and parts == ["webhooks", "default", "secret"]:
+            if not self._authorised(handler):
+                return
+            return handler.send_json(200, {"key": self.webhook_secret})
+        if method == "POST" and parts == ["files"]:
+            return self._upload(handler, raw)
+        if method == "GET" and len(parts) == 2 and parts[0] == "files":
+            if not self._authorised(handler):
+                return
+            item = self.files.get(parts[1])
+            if item is None:
+                return handler.send_json(404, {"detail": "File not found"})
+            return handler.send_json(200, self._file_object(parts[1], item))
         if method == "GET" and len(parts) == 2 and parts[0] == "predictions":
             return self._get(handler, parts[1])
         if (
@@ -169,19 +189,37 @@ class ReplicateEmulator(Emulator):
             return
         body = body if isinstance(body, dict) else {}
         payload = body.get("input")
-        if not isinstance(payload, dict) or not str(payload.get("prompt") or "").strip():
-            description = "prompt is required"
+        schema = strict.load("replicate", model) if model else None
+        if model is not None and schema is None:
             return handler.send_json(
-                422,
-                problem(
-                    422,
-                    "Input validation failed",
-                    f"- input.prompt: {description}",
-                    invalid_fields=[
-                        {"type": "required", "field": "input.prompt", "description": description}
-                    ],
-                ),
+                404, {"detail": "The requested resource could not be found.", "status": 404}
             )
+        if schema is not None:
+            problems = strict.violations(schema, payload)
+            if problems:
+                self.bump("submits_refused")
+                return handler.send_json(422, _invalid(problems))
+            fetched, bad = self._fetch_images(schema, payload)
+            if bad is not None:
+                self.bump("submits_refused")
+                description = f"{bad}: could not download the file"
+                return handler.send_json(
+                    422,
+                    {
+                        "detail": f"- input.{description}\n",
+                        "status": 422,
+                        "title": "Input validation failed",
+                        "invalid_fields": [
+                            {
+                                "type": "invalid_file",
+                                "field": f"input.{bad}",
+                                "description": description,
+                            }
+                        ],
+                    },
+                )
+        else:
+            fetched = {}
         if model is None and not body.get("version"):
             return handler.send_json(422, problem(422, "Invalid version", "version is required"))
         record = Record(
@@ -190,6 +228,7 @@ class ReplicateEmulator(Emulator):
             endpoint=str(body.get("version") or model),
             input=payload,
             webhook=body.get("webhook"),
+            fetched=fetched,
         )
         record.events = list(body.get("webhook_events_filter") or [])  # type: ignore[attr-defined]
         with self.lock:
@@ -253,7 +292,9 @@ class ReplicateEmulator(Emulator):
                 if more
                 else None,
                 "previous": None,
-                "results": [self.prediction(r, poll=False) for r in page],
+                # The documented list entry has no webhook fields (nor logs): a client that
+                # reconciles by webhook URL finds nothing here, as with the real API.
+                "results": [_list_entry(self.prediction(r, poll=False)) for r in page],
             },
         )
 
@@ -267,6 +308,86 @@ class ReplicateEmulator(Emulator):
             200,
             {"type": "user", "username": "emulator", "name": "Emulator", "github_url": None},
         )
+
+    def _fetch_images(self, schema, payload: dict) -> tuple[dict[str, bytes], str | None]:
+        with self.lock:
+            local = {self._file_url(fid): f["data"] for fid, f in self.files.items()}
+        fetched = {}
+        for name in schema.image_inputs:
+            if payload.get(name) is None:
+                continue
+            data = fetch_like_a_runner(payload[name], local)
+            if data is None:
+                return fetched, name
+            fetched[name] = data
+        return fetched, None
+
+    def _file_url(self, file_id: str) -> str:
+        return f"{self.api_url}/files/{file_id}"
+
+    def _file_object(self, file_id: str, item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": file_id,
+            "name": item["name"],
+            "content_type": item["content_type"],
+            "size": len(item["data"]),
+            "etag": hashlib.md5(item["data"]).hexdigest(),  # noqa: S324 - an etag, not security
+            "checksums": {
+                "sha256": hashlib.sha256(item["data"]).hexdigest(),
+                "md5": hashlib.md5(item["data"]).hexdigest(),  # noqa: S324
+            },
+            "metadata": {},
+            "created_at": item["created_at"],
+            "expires_at": item["expires_at"],
+            "urls": {"get": self._file_url(file_id)},
+        }
+
+    def _upload(self, handler: _Handler, raw: bytes) -> None:
+        """POST /v1/files: multipart with the bytes in the `content` part (its filename and
+        content type in the part's headers, as the official clients send them)."""
+        self.bump("uploads_received")
+        if not self._authorised(handler):
+            return
+        content_type = handler.headers.get("Content-Type", "")
+        if not content_type.startswith("multipart/form-data"):
+            return handler.send_json(400, {"detail": "Expected multipart/form-data", "status": 400})
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+        )
+        part = next(
+            (
+                p
+                for p in message.iter_parts()
+                if p.get_param("name", header="content-disposition") == "content"
+            ),
+            None,
+        )
+        if part is None:
+            return handler.send_json(
+                422,
+                {
+                    "detail": "- content: content is required\n",
+                    "status": 422,
+                    "title": "Input validation failed",
+                },
+            )
+        data = part.get_payload(decode=True) or b""
+        if len(data) > 100 * 1024 * 1024:
+            return handler.send_json(413, {"detail": "Files must be less than 100MB in size"})
+        file_id = f"{next(self._file_ids):04d}{secrets.token_hex(8)}"
+        now = time.time()
+        item = {
+            "data": data,
+            "name": part.get_filename() or "file",
+            "content_type": part.get_content_type() or "application/octet-stream",
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now)),
+            # "Files expire after 24 hours."
+            "expires_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now + 86400)),
+        }
+        with self.lock:
+            self.files[file_id] = item
+        self.bump("uploads")
+        handler.send_json(201, self._file_object(file_id, item))
 
     # --- payloads -----------------------------------------------------------------------
     def prediction(self, record: Record, *, poll: bool) -> dict[str, Any]:
@@ -327,3 +448,39 @@ class ReplicateEmulator(Emulator):
             "webhook-timestamp": timestamp,
             "webhook-signature": f"v1,{signature}",
         }
+
+
+def _list_entry(prediction: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v for k, v in prediction.items() if k not in ("webhook", "webhook_events_filter", "logs")
+    }
+
+
+def _invalid(problems: list[strict.Violation]) -> dict[str, Any]:
+    """Replicate's 422 for input that breaks the model's schema."""
+    kinds = {"missing": "required", "extra_forbidden": "additional_property_not_allowed"}
+    fields = []
+    for v in problems:
+        name = ".".join(v.loc)
+        if v.kind == "missing":
+            fields.append(
+                {"type": "required", "field": "input", "description": f"{name} is required"}
+            )
+        elif v.kind == "extra_forbidden":
+            fields.append(
+                {
+                    "type": kinds[v.kind],
+                    "field": "",
+                    "description": f"Additional property {name} is not allowed",
+                }
+            )
+        else:
+            fields.append(
+                {"type": v.kind, "field": f"input.{name}", "description": f"{name}: {v.message}"}
+            )
+    return {
+        "detail": "".join(f"- {f['field'] or 'input'}: {f['description']}\n" for f in fields),
+        "status": 422,
+        "title": "Input validation failed",
+        "invalid_fields": fields,
+    }

@@ -141,14 +141,26 @@ def test_connection_refused_is_network_and_not_sent(fal, settings):
     assert caught.value.code == ErrorCode.NETWORK and caught.value.request_sent is False
 
 
-def test_ambiguous_submit_is_not_resent_by_reconcile(fal, fal_settings):
+def test_ambiguous_submit_is_found_in_the_request_listing(fal, fal_settings):
+    """fal's request listing (api.fal.ai, expand=payloads) shows the request an
+    unanswered submit created: reconcile adopts it instead of failing or resending."""
     fal_settings.fail("submit", "accept_then_hang", hang_s=3)
     with pytest.raises(ProviderError) as caught:
         fal.submit(request())
     assert caught.value.code == ErrorCode.TIMEOUT and caught.value.request_sent
+    found = fal.reconcile(request())
+    assert found.request_id in fal_settings.records
+    assert fal_settings.count("submits_received") == 1
+    assert fal_settings.count("request_list_calls") == 1
+    # The adopted handle works like a submit's: the status call answers.
+    assert fal.status(found).state in (State.IN_QUEUE, State.RUNNING, State.COMPLETED)
+
+
+def test_reconcile_without_a_matching_request_fails_plainly(fal, fal_settings):
+    fal.submit(request(prompt="another prompt entirely"))
     with pytest.raises(ProviderError) as reconciled:
         fal.reconcile(request())
-    assert reconciled.value.permanent and not reconciled.value.retryable
+    assert reconciled.value.permanent and reconciled.value.request_sent
     assert fal_settings.count("submits_received") == 1
 
 

@@ -210,9 +210,11 @@ def test_reconcile_without_webhook_matches_identical_input_and_pages(rep, replic
     assert replicate_settings.count("list_calls") == 2
 
 
-def test_reconcile_returns_none_when_nothing_was_created(rep, replicate_settings):
+def test_reconcile_without_a_match_fails_plainly(rep, replicate_settings):
     replicate_settings.fail("submit", "reset")  # dropped before the request was recorded
     with pytest.raises(ProviderError):
         rep.submit(request(job_id=8))
-    assert rep.reconcile(request(job_id=8)) is None
+    with pytest.raises(ProviderError) as unproven:
+        rep.reconcile(request(job_id=8))
+    assert unproven.value.permanent and unproven.value.request_sent
     assert replicate_settings.count("submits_accepted") == 0
