@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import NinjaAPI
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from ..services.tokens import api_token_authenticate
 from .throttle import ApiRateThrottle
@@ -23,11 +23,26 @@ class BearerToken(HttpBearer):
         return user
 
 
+class SignedInSession(SessionAuth):
+    """The browser's session, with ninja's CSRF check, but only for a signed-in session.
+
+    ninja checks CSRF before it looks at the session, so a script with no credentials at
+    all got a CSRF 403 instead of the 401 that says how to get a token. A request without
+    a signed-in session cannot act as anyone, so it skips straight to the 401; a signed-in
+    session still needs its CSRF token on writes (403 without it)."""
+
+    def _get_key(self, request: HttpRequest):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
 api = NinjaAPI(
     title="Cutroom API",
     version="1",
     description="Generate videos, follow their jobs, list your media.",
-    auth=[BearerToken(), django_auth],
+    auth=[BearerToken(), SignedInSession()],
     urls_namespace="api",
     # API_RATE per user (after auth): see throttle.py.
     throttle=[ApiRateThrottle()],

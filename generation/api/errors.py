@@ -12,7 +12,16 @@ from . import api
 from .throttle import throttled_message
 
 # Our validator's field names -> the API's.
-FIELD_NAMES = {"image": "image_media_id", "audio": "generate_audio"}
+FIELD_NAMES = {
+    "image": "image_media_id",
+    "end_image": "end_image_media_id",
+    "audio": "generate_audio",
+}
+
+SIGN_IN_MESSAGE = (
+    "Authentication required: send Authorization: Bearer <token>. Create a token in the "
+    "user menu → API tokens, or run python manage.py api_token <username>."
+)
 
 
 def _error(request, status: int, message: str, errors: dict[str, str] | None = None, **headers):
@@ -36,11 +45,7 @@ def _on_validation(request, exc: ValidationError):
 
 @api.exception_handler(AuthenticationError)
 def _on_auth(request, exc):
-    return _error(
-        request,
-        401,
-        "Sign in, or send Authorization: Bearer <token> (python manage.py api_token <username>).",
-    )
+    return _error(request, 401, SIGN_IN_MESSAGE)
 
 
 @api.exception_handler(LimitExceeded)

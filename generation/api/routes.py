@@ -5,16 +5,23 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 
+from media_library import services as media_services
 from media_library.models import MediaItem
 from media_library.selectors import media_list
 from media_library.serving import file_response
 from media_library.signing import download_token, item_for_download_token
+from media_library.sniffing import clean_title
+from media_library.views import MULTIPART_SLACK
 
 from .. import catalog, pricing, selectors
+from ..catalog.spec import short_side
 from ..models import GenerationJob
-from ..services.jobs import job_cancel, job_create, job_estimate, job_retry
+from ..services.jobs import JobInvalid, job_cancel, job_create, job_estimate, job_retry
 from . import api
 from .schemas import (
     CreatedOut,
@@ -22,6 +29,7 @@ from .schemas import (
     EstimateOut,
     GenerateIn,
     JobOut,
+    MediaOut,
     MediaPageOut,
     ModelOut,
 )
@@ -37,10 +45,20 @@ def _params(body: GenerateIn) -> tuple[str, dict[str, Any]]:
         "aspect_ratio": body.aspect_ratio,
         "seed": body.seed,
         "image_id": body.image_media_id,
+        "end_image_id": _end_image_id(body),
     }
     if body.generate_audio is not None:
         params["audio"] = body.generate_audio
     return model_id, params
+
+
+def _end_image_id(body: GenerateIn) -> int | None:
+    a, b = body.end_image_media_id, body.end_image_id
+    if a is not None and b is not None and a != b:
+        raise JobInvalid(
+            {"end_image_media_id": "end_image_media_id and end_image_id name different images."}
+        )
+    return a if a is not None else b
 
 
 def _money(value: Decimal | None) -> float | None:
@@ -91,6 +109,7 @@ def _created(job: GenerationJob) -> dict[str, Any]:
 
 # --- routes ---------------------------------------------------------------------------------
 ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut}
+UPLOAD_ERRORS = {400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 429: ErrorOut}
 
 
 @api.post("/generate-video", response={202: CreatedOut, **ERRORS}, summary="Start a generation")
@@ -102,8 +121,10 @@ def generate_video(request, body: GenerateIn):
 
 @api.post("/estimate-cost", response={200: EstimateOut, **ERRORS}, summary="Price a request")
 def estimate_cost(request, body: GenerateIn):
+    # The stills are needed to generate, not to price: an image-to-video model is priced
+    # before they are chosen (a given image is still checked).
     model_id, params = _params(body)
-    estimate = job_estimate(model_id=model_id, params=params, owner=request.user)
+    estimate = job_estimate(model_id=model_id, params=params, owner=request.user, pricing_only=True)
     return 200, {
         "model": estimate.model_id,
         "estimated_cost": float(estimate.cost),
@@ -145,24 +166,36 @@ def retry_job(request, job_id: int):
 
 @api.get("/models", response={200: list[ModelOut], **ERRORS}, summary="The model catalog")
 def models(request):
+    """The models offered for new work (retired ones are left out), options ascending."""
     default = catalog.default_model_id()
     out = []
-    for spec in catalog.all_models():
+    for spec in catalog.offered_models():
         available, reason = catalog.available(spec)
         out.append(
             {
                 "id": spec.id,
                 "name": spec.name,
                 "provider": spec.provider,
+                "endpoint": spec.endpoint,
+                "family": spec.family,
                 "kind": spec.kind,
-                "durations": list(spec.durations),
-                "resolutions": list(spec.resolutions),
+                "needs_image": spec.needs_image,
+                "takes_end_image": spec.takes_end_image,
+                "needs_end_image": spec.needs_end_image,
+                "durations": sorted(spec.durations),
+                "resolutions": sorted(spec.resolutions, key=short_side),
                 "aspect_ratios": list(spec.aspect_ratios),
+                "default_duration": spec.durations[0] if spec.durations else None,
+                "default_resolution": spec.resolutions[0] if spec.resolutions else None,
+                "default_aspect_ratio": spec.aspect_ratios[0] if spec.aspect_ratios else None,
                 "audio": spec.audio,
                 "negative_prompt": spec.negative_prompt,
                 "seed": spec.seed,
                 "max_prompt_chars": spec.max_prompt_chars,
                 "price_basis": catalog.price_basis(spec),
+                "price_date": spec.price_date,
+                "price_source": spec.price_source,
+                "price_note": spec.price_note,
                 "expensive": pricing.is_expensive(spec.id),
                 "typical_run_s": spec.typical_run_s,
                 "available": available,
@@ -192,6 +225,76 @@ def media(
         "items": [_media_out(request, item) for item in page.items],
         "next_cursor": page.next_cursor,
     }
+
+
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "title": {"type": "string", "description": "Defaults to the file name."},
+                },
+            }
+        }
+    },
+}
+
+
+def _refused(message: str) -> tuple[int, dict[str, Any]]:
+    # The media service's own convention (as the browser upload view reads it).
+    return (413 if "too large" in message else 400), {"message": message, "errors": {}}
+
+
+@api.post(
+    "/media",
+    response={201: MediaOut, **UPLOAD_ERRORS},
+    openapi_extra={"requestBody": UPLOAD_BODY},
+    summary="Upload a video, audio or image file",
+)
+def upload_media(request):
+    """Multipart: `file` and an optional `title`. Validated and processed exactly like an
+    upload in the browser; a refused file leaves nothing stored. The item is `processing`
+    until its probe finishes (follow it with GET /api/media)."""
+    # Before the body is read, like the browser upload: an oversized request is refused
+    # from its declared length.
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    cap = settings.MEDIA_MAX_UPLOAD_MB * 1024 * 1024
+    if declared > cap + MULTIPART_SLACK:
+        try:
+            media_services.media_check_size(size=declared - MULTIPART_SLACK)
+        except media_services.MediaRejected as exc:
+            return _refused(exc.message)
+    try:
+        uploaded = request.FILES.get("file")
+        title = request.POST.get("title")
+    except RequestDataTooBig:
+        return 413, {"message": "This request is too large.", "errors": {}}
+    except (MultiPartParserError, SuspiciousOperation):
+        return 400, {
+            "message": "This upload could not be read as multipart form data.",
+            "errors": {},
+        }
+    if uploaded is None:
+        return 400, {
+            "message": "No file was received: send it as the multipart form field `file`.",
+            "errors": {"file": "This field is required."},
+        }
+    if title is not None and not clean_title(title, fallback=""):
+        return 400, {"message": "Please enter a name.", "errors": {"title": "Please enter a name."}}
+    try:
+        item = media_services.media_upload_create(owner=request.user, uploaded_file=uploaded)
+    except media_services.MediaRejected as exc:
+        return _refused(exc.message)
+    if title is not None:
+        item = media_services.media_rename(item=item, title=title)
+    return 201, _media_out(request, item)
 
 
 def _media_out(request, item: MediaItem) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class GenerateIn(Schema):
@@ -18,6 +18,11 @@ class GenerateIn(Schema):
     seed: int | None = None
     generate_audio: bool | None = None
     image_media_id: int | None = None
+    # The last frame, for the models that take one (first-last-frame models need it).
+    end_image_media_id: int | None = None
+    end_image_id: int | None = Field(
+        None, description="Same as end_image_media_id (either name is accepted)."
+    )
 
 
 class ErrorOut(Schema):
@@ -70,15 +75,27 @@ class ModelOut(Schema):
     id: str
     name: str
     provider: str
+    endpoint: str
+    family: str
     kind: str
+    needs_image: bool
+    takes_end_image: bool
+    needs_end_image: bool
+    # Options in natural order (durations and resolutions ascending); the defaults below.
     durations: list[int]
     resolutions: list[str]
     aspect_ratios: list[str]
+    default_duration: int | None
+    default_resolution: str | None
+    default_aspect_ratio: str | None
     audio: str
     negative_prompt: bool
     seed: bool
     max_prompt_chars: int
     price_basis: str
+    price_date: str
+    price_source: str
+    price_note: str
     expensive: bool
     typical_run_s: int
     available: bool
