@@ -1,10 +1,9 @@
 """Provider callbacks: /generation/webhooks/<provider>/<job token>/.
 
-Two factors authenticate a webhook: the provider's signature over the raw body (fal
-ED25519, Replicate Standard Webhooks — providers/signatures.py), checked first, and the
-per-job secret in the URL. A bad or missing signature, or a timestamp more than
-WEBHOOK_TOLERANCE_S off (a replay), is a 401; a wrong provider or token is a 404; neither
-changes anything. Even a verified body is not trusted for the result: a webhook only makes
+Two factors authenticate a webhook: the per-job secret in the URL (a wrong provider or
+token is a 404) and the provider's signature over the raw body (fal ED25519, Replicate
+Standard Webhooks — providers/signatures.py): a bad or missing signature, or a timestamp
+more than WEBHOOK_TOLERANCE_S off (a replay), is a 401. Neither changes anything. Even a verified body is not trusted for the result: a webhook only makes
 the job's next status call happen now, so duplicate and late deliveries are harmless.
 """
 
@@ -29,16 +28,20 @@ logger = logging.getLogger("generation.webhooks")
 def provider_webhook(request, provider: str, token: str):
     if provider not in PROVIDERS_WITH_WEBHOOKS or len(token) > 64:
         raise Http404
+    # The token first: a guessed URL costs one indexed lookup, never a key fetch.
+    job = GenerationJob.objects.filter(provider=provider, webhook_token=token).first()
+    if job is None:
+        raise Http404
     try:
         verify_webhook(provider, request.headers, request.body)
     except WebhookRefused as refused:
-        logger.warning("webhook refused", extra={"provider": provider, "reason": refused.reason})
+        logger.warning(
+            "webhook refused",
+            extra={"provider": provider, "job_id": job.pk, "reason": refused.reason},
+        )
         return JsonResponse(
             {"error": "unauthenticated", "detail": "The webhook signature did not verify."},
             status=401,
         )
-    job = GenerationJob.objects.filter(provider=provider, webhook_token=token).first()
-    if job is None:
-        raise Http404
     polled = job_webhook_received(job=job)
     return JsonResponse({"ok": True, "polled": polled})

@@ -199,7 +199,9 @@ class FalProvider(Provider):
                 if error.code != ErrorCode.CANCELLED:
                     # The model's own reason (content policy, a refused input…) is in the
                     # result's `detail` list, not in the status line.
-                    error = self._result_error(submission) or error
+                    detailed = self._result_error(submission)
+                    if detailed is not None and detailed.code != ErrorCode.PROVIDER_ERROR:
+                        error = detailed
                 state = State.CANCELLED if error.code == ErrorCode.CANCELLED else State.FAILED
                 return StatusReport(state, logs=logs, error=error)
             return StatusReport(State.COMPLETED, progress=100.0, logs=logs)

@@ -90,10 +90,10 @@ def test_api_with_a_bearer_token_needs_no_csrf(world):
     assert response.status_code == 200, response.content
 
 
-def test_webhook_is_the_only_csrf_exempt_route(world):
+def test_webhook_is_the_only_csrf_exempt_route(world, fal_settings):
     client = Client(enforce_csrf_checks=True)
     url = reverse("generation:webhook", args=["fal", world.live_job.webhook_token])
-    assert client.post(url, {}, content_type="application/json").status_code == 200
+    assert scoping.signed_fal_post(client, url, world.live_job, fal_settings).status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)

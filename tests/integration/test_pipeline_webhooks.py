@@ -5,6 +5,9 @@ within seconds proves the webhook short-cut. Duplicates are harmless; a wrong to
 
 from __future__ import annotations
 
+import json
+import time
+
 import httpx
 import pytest
 
@@ -50,6 +53,29 @@ def worker(celery_worker, env):
         yield running
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _daphne_knows_the_signing_keys(daphne_server, fal):
+    """The webhook view verifies fal's signature with the keys at FAL_JWKS_URL: point
+    this module's daphne at the emulator's JWKS."""
+    saved = dict(daphne_server.env)
+    daphne_server.env = {**saved, "FAL_JWKS_URL": fal.jwks_url}
+    daphne_server.restart()
+    yield
+    daphne_server.env = saved
+    daphne_server.restart()
+
+
+def signed_post(fal, job, payload: dict, **headers) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    signed = fal.signed_headers(job.provider_request_id, body)
+    return httpx.post(
+        webhook_url(job),
+        content=body,
+        headers={"Content-Type": "application/json", **signed, **headers},
+        timeout=10,
+    )
+
+
 @pytest.fixture(autouse=True)
 def _same_settings(settings, env, fal, worker):
     apply_to_settings(settings, env)
@@ -82,10 +108,10 @@ def test_webhook_delivered_twice_makes_one_media_item(user, fal):
     job = submitted_job(user, fal)
     payload = {"request_id": job.provider_request_id, "status": "OK", "payload": {}}
     fal.complete_now(job.provider_request_id)  # delivery 1 (by the emulator)
-    second = httpx.post(webhook_url(job), json=payload, timeout=10)  # delivery 2, at once
+    second = signed_post(fal, job, payload)  # delivery 2, at once
     assert second.status_code == 200
     job = wait_for_job(job, S.SUCCEEDED, timeout=15)
-    late = httpx.post(webhook_url(job), json=payload, timeout=10)  # a late third one
+    late = signed_post(fal, job, payload)  # a late third one
     assert late.status_code == 200 and late.json()["polled"] is False
     wait_for(lambda: fal.webhooks, what="the emulator's delivery to be answered")
     assert MediaItem.objects.filter(metadata__job_id=job.pk).count() == 1
@@ -107,3 +133,27 @@ def test_webhook_with_a_wrong_token_is_404_and_changes_nothing(user, fal, daphne
     assert httpx.get(webhook_url(job), timeout=10).status_code == 405
     after = GenerationJob.objects.filter(pk=job.pk).values().get()
     assert after["poll_seq"] == before["poll_seq"] and after["status"] == S.IN_QUEUE
+
+
+def test_unsigned_forged_or_replayed_webhooks_are_401_and_change_nothing(user, fal):
+    job = submitted_job(user, fal)
+    before = GenerationJob.objects.filter(pk=job.pk).values().get()
+    payload = {"request_id": job.provider_request_id, "status": "OK", "payload": {}}
+    body = json.dumps(payload).encode()
+    good = fal.signed_headers(job.provider_request_id, body)
+    forged = {**good, "X-Fal-Webhook-Signature": "00" * 64}
+    late = fal.signed_headers(job.provider_request_id, body, timestamp=int(time.time()) - 600)
+    for headers in ({}, forged, late):
+        response = httpx.post(
+            webhook_url(job),
+            content=body,
+            headers={"Content-Type": "application/json", **headers},
+            timeout=10,
+        )
+        assert response.status_code == 401, headers
+    after = GenerationJob.objects.filter(pk=job.pk).values().get()
+    assert (
+        after["poll_seq"] == before["poll_seq"] and after["next_poll_at"] == before["next_poll_at"]
+    )
+    # The control: the same body, signed now, is accepted and polls at once.
+    assert signed_post(fal, job, payload).json()["polled"] is True
