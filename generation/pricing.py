@@ -144,7 +144,7 @@ def _figure(value: Any) -> Decimal:
     amount = D(value)
     if not amount.is_finite() or not 0 <= amount <= MAX_FIGURE:
         raise ValueError(f"not a price: {value!r}")
-    return amount
+    return amount.copy_abs()  # "-0" is zero, and must not print as "$-0.00"
 
 
 def _coerce(name: str, template: Any, value: Any) -> Any:

@@ -157,6 +157,10 @@ def validate(model_id: str, params: dict[str, Any], *, owner=None) -> dict[str, 
     prompt = p["prompt"]
     if not prompt:
         errors["prompt"] = "Write a prompt describing the video."
+    elif len(prompt) < spec.min_prompt_chars:
+        errors["prompt"] = (
+            f"{spec.name} needs a prompt of at least {spec.min_prompt_chars} characters."
+        )
     elif len(prompt) > spec.max_prompt_chars:
         errors["prompt"] = (
             f"The prompt is {len(prompt):,} characters long; {spec.name} takes at most "

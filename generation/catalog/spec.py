@@ -50,6 +50,7 @@ class ModelSpec:
     negative_prompt: bool = False
     seed: bool = False
     max_prompt_chars: int = 2000
+    min_prompt_chars: int = 1
     fps: int = 24
     typical_run_s: int = 120  # for the ETA shown while running
     time_limit_s: int = 1800  # a job running longer than this is failed as a timeout

@@ -594,7 +594,7 @@ def _pydantic(violation: strict.Violation, body: Any) -> dict[str, Any]:
         "enum": "literal_error",
         "type": "type_error",
         "range": "value_error",
-        "length": "string_too_long",
+        "length": "string_too_short" if "too short" in violation.message else "string_too_long",
         "invalid": "value_error",
     }
     entry: dict[str, Any] = {

@@ -258,11 +258,15 @@ def test_every_image_model_gets_its_frames_from_s3_stored_media(
     for spec, with_end in itertools.product(image_models, (True, False)):
         if with_end and not spec.takes_end_image:
             continue
-        params = {"prompt": "x", **({"image_id": start.pk} if spec.needs_image else {})}
+        params = {"prompt": "a lighthouse", **({"image_id": start.pk} if spec.needs_image else {})}
         if with_end or spec.needs_end_image:
             params["end_image_id"] = end.pk
         job = GenerationJob.objects.create(
-            owner=user, model_id=spec.id, provider=spec.provider, prompt="x", params=params
+            owner=user,
+            model_id=spec.id,
+            provider=spec.provider,
+            prompt="a lighthouse",
+            params=params,
         )
         provider = get_provider(spec.provider)
         images = stage_job_images(job, provider)

@@ -267,7 +267,11 @@ def test_catalog_models_with_hostile_params(request_):
 def valid_settings(draw):
     spec = draw(st.sampled_from(catalog.all_models()))
     params = {
-        "prompt": draw(st.text(min_size=1, max_size=50).filter(lambda t: validation.clean_text(t))),
+        "prompt": draw(
+            st.text(min_size=1, max_size=50).filter(
+                lambda t: len(validation.clean_text(t)) >= spec.min_prompt_chars
+            )
+        ),
         "resolution": draw(st.sampled_from(spec.resolutions)),
     }
     if spec.aspect_ratios:
