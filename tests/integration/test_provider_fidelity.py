@@ -292,7 +292,10 @@ def test_fal_webhook_with_a_wrong_token_is_404(fal_settings, user):
     body = b"{}"
     url = reverse("generation:webhook", args=["fal", "not-the-token"])
     response = Client().post(
-        url, data=body, content_type="application/json", headers=fal_settings.signed_headers("r", body)
+        url,
+        data=body,
+        content_type="application/json",
+        headers=fal_settings.signed_headers("r", body),
     )
     assert response.status_code == 404
     assert snapshot(job)[2] == 0
@@ -330,7 +333,9 @@ def test_replicate_webhook_signatures(replicate_settings, settings, user):
 
     forged = replicate_headers(secret, body)
     signature = forged["webhook-signature"]
-    forged["webhook-signature"] = signature[:3] + ("A" if signature[3] != "A" else "B") + signature[4:]
+    forged["webhook-signature"] = (
+        signature[:3] + ("A" if signature[3] != "A" else "B") + signature[4:]
+    )
     refused(forged)
     refused(replicate_headers(secret, body, when=datetime.now(UTC) - timedelta(seconds=600)))
     other_secret = "whsec_" + base64.b64encode(b"another-secret-of-thirty-two-byt").decode()
@@ -387,9 +392,7 @@ def fal_submission(fal_settings, user, media):
     return fal, fal.submit(submit_request(job, images=stage_job_images(job, fal)))
 
 
-def test_completed_with_content_policy_takes_the_reason_from_the_result(
-    fal_settings, user, media
-):
+def test_completed_with_content_policy_takes_the_reason_from_the_result(fal_settings, user, media):
     fal, submission = fal_submission(fal_settings, user, media)
     fal_settings.fail(
         "status",

@@ -170,8 +170,8 @@ def test_sigkill_while_submitting_never_pays_twice(user, fal, worker):
 
     wait_for(settled, timeout=90, what="the ambiguous job to settle")
     assert fal.count("submits_received") == 1, "the job was submitted a second time"
-    if job.status == S.FAILED:
-        assert job.error_message.strip()
-        assert MediaItem.objects.filter(metadata__job_id=job.pk).count() == 0
-    else:
-        assert MediaItem.objects.filter(metadata__job_id=job.pk).count() == 1
+    # fal's request listing shows the request the killed worker sent: it is adopted, and
+    # the job finishes with the one clip it paid for.
+    assert job.status == S.SUCCEEDED, job.error_message
+    assert fal.count("request_list_calls") >= 1
+    assert MediaItem.objects.filter(metadata__job_id=job.pk).count() == 1
