@@ -9,6 +9,7 @@ import pytest
 
 from generation.models import GenerationJob
 from generation.providers.base import (
+    CancelOutcome,
     Provider,
     ProviderError,
     ResultInfo,
@@ -27,6 +28,7 @@ class ScriptedProvider(Provider):
     statuses: list = field(default_factory=list)
     results: list = field(default_factory=list)
     reconciles: list = field(default_factory=list)
+    cancels: list = field(default_factory=list)
     calls: list = field(default_factory=list)
 
     def _next(self, queue, default):
@@ -49,6 +51,7 @@ class ScriptedProvider(Provider):
 
     def cancel(self, submission):
         self.calls.append(("cancel", submission.request_id))
+        return self._next(self.cancels, CancelOutcome.REQUESTED)
 
     def reconcile(self, request):
         self.calls.append(("reconcile", request.job_id))

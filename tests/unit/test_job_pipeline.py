@@ -351,6 +351,41 @@ def test_cancel_work_calls_the_provider_and_settles(user, provider, enqueued):
     assert provider.count("cancel") == 1 and fresh(job).status == S.CANCELLED
 
 
+def _budget_with_reservation(user, job):
+    GenerationBudget.objects.update_or_create(
+        user=user,
+        defaults={
+            "month": timezone.now().date().replace(day=1),
+            "reserved_usd": job.estimated_cost,
+        },
+    )
+    GenerationJob.objects.filter(pk=job.pk).update(reserved_cost=job.estimated_cost)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "spent"),
+    [
+        # Stopped in the provider's queue: nothing is billed, the reservation is released.
+        ("cancelled", Decimal("0")),
+        # The provider had already finished it: billed as a normal generation.
+        ("too_late", Decimal("0.27")),
+    ],
+)
+def test_a_cancel_the_provider_could_not_honour_is_billed(user, provider, enqueued, outcome, spent):
+    from generation.providers.base import CancelOutcome
+    from generation.services.transitions import CANCELLED_TOO_LATE
+
+    job = submitted(user, cancel_requested=True)  # IN_QUEUE at the provider
+    _budget_with_reservation(user, job)
+    provider.cancels = [CancelOutcome(outcome)]
+    job_cancel_work(job_id=job.pk)
+    job = fresh(job)
+    assert job.status == S.CANCELLED
+    budget = GenerationBudget.objects.get(user=user)
+    assert budget.spent_usd == spent and budget.reserved_usd == 0
+    assert (job.error_message == CANCELLED_TOO_LATE) is (outcome == "too_late")
+
+
 def test_sweeper_redispatches_overdue_jobs_by_state(user, provider, enqueued):
     long_ago = timezone.now() - timedelta(minutes=5)
     queued = make_job(user, next_poll_at=long_ago)
