@@ -358,7 +358,9 @@ def test_image_to_video_takes_an_image_dropped_from_the_media_panel(
     expect(source).to_have_value(str(still.pk))
     expect(page.locator("#gen-image-preview")).to_be_visible()
     expect(page.get_by_role("button", name="Generate")).to_be_enabled()
-    expect(page.locator("#gen-cost-amount")).to_have_text("$0.25")
+    expect(page.locator("#gen-cost-amount")).to_have_text(
+        "$0.28"
+    )  # $0.28 per 5 s (fal, 2026-12-01)
 
 
 def test_resync_repairs_the_queue_and_keeps_the_composer(page, daphne_server, make_user, login):
