@@ -15,6 +15,7 @@ from django.conf import settings
 
 from generation import catalog, limits, pricing, validation
 from generation.catalog import ModelSpec
+from generation.catalog.spec import short_side
 from generation.forms import MAX_VARIATIONS, ComposerInput, fit_to_model
 from generation.services.prices import current_rule
 
@@ -109,8 +110,11 @@ def aspect_box(ratio: str, size: int = 18) -> tuple[int, int]:
 
 
 def _resolution_key(resolution: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in resolution if ch.isdigit())
-    return (int(digits) if digits else 0, resolution)
+    # By pixel height: "4k" (2160) after "1080p", not before "720p".
+    try:
+        return (short_side(resolution), resolution)
+    except ValueError:
+        return (0, resolution)
 
 
 def _money(amount: Decimal) -> str:
