@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -38,7 +38,7 @@ from .base import (
     SubmitRequest,
     unproven_submit,
 )
-from .http import Caller, retry_after_seconds
+from .http import Caller, parse_time, retry_after_seconds
 from .inputs import build_input
 
 # fal's error_type values (status body, error body or X-Fal-Error-Type header).
@@ -302,7 +302,7 @@ class FalProvider(Provider):
             for item in items if isinstance(items, list) else []:
                 if not isinstance(item, dict) or not item.get("request_id"):
                     continue
-                sent = _parse_time(item.get("sent_at"))
+                sent = parse_time(item.get("sent_at"))
                 if sent is not None and sent < not_before - CLOCK_SKEW:
                     continue
                 if item.get("json_input") == wanted:
@@ -449,16 +449,6 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     return str(value)[:1000]
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _safe_json(response: httpx.Response) -> dict[str, Any]:

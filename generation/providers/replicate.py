@@ -35,7 +35,7 @@ from .base import (
     SubmitRequest,
     unproven_submit,
 )
-from .http import Caller, retry_after_seconds
+from .http import Caller, parse_time, retry_after_seconds
 from .inputs import build_input
 
 WEBHOOK_EVENTS = ["start", "completed"]
@@ -121,7 +121,7 @@ class ReplicateProvider(Provider):
         urls = body.get("urls") if isinstance(body, dict) else None
         if not isinstance(urls, dict) or not urls.get("get"):
             raise ProviderError(ErrorCode.PROVIDER_ERROR, "Replicate file answer lacks urls.get")
-        return StagedImage(url=str(urls["get"]), expires_at=_parse_time(body.get("expires_at")))
+        return StagedImage(url=str(urls["get"]), expires_at=parse_time(body.get("expires_at")))
 
     def status(self, submission: Submission) -> StatusReport:
         prediction = self._get(submission, op="status")
@@ -181,7 +181,7 @@ class ReplicateProvider(Provider):
             for item in results:
                 if not isinstance(item, dict):
                     continue
-                created = _parse_time(item.get("created_at"))
+                created = parse_time(item.get("created_at"))
                 if created is not None and created < cutoff:
                     break  # newest first: everything further is older than the job
                 if item.get("model") not in (None, model):
@@ -361,13 +361,3 @@ def _progress(logs: tuple[str, ...]) -> float | None:
         if match and 0 <= int(match.group(1)) <= 100:
             return float(match.group(1))
     return None
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
