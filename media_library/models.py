@@ -72,3 +72,41 @@ class MediaItem(models.Model):
     @property
     def dom_id(self) -> str:
         return f"media-{self.pk}"
+
+
+class UploadSession(models.Model):
+    """A resumable, chunked upload in progress (see media_library/uploads.py and
+    docs/uploads.md). The bytes received so far live in a file under UPLOAD_PARTIAL_DIR
+    named after `id`; `offset` is how many of them are durably stored."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETING = "completing", "Completing"
+        DONE = "done", "Done"
+        ABORTED = "aborted", "Aborted"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_sessions"
+    )
+    filename = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    content_type = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    error_message = models.CharField(max_length=300, blank=True)
+    media_item = models.ForeignKey(
+        MediaItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "status"], name="upload_owner_status"),
+            models.Index(fields=["status", "updated_at"], name="upload_status_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.offset}/{self.size}, {self.status})"

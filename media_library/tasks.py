@@ -118,3 +118,12 @@ def requeue_stuck() -> int:
     for media_id in ids:
         process_media.delay(media_id)
     return len(ids)
+
+
+@shared_task(name="media_library.tasks.expire_partial_uploads")
+def expire_partial_uploads() -> dict[str, int]:
+    """Remove chunked uploads idle longer than UPLOAD_EXPIRE_HOURS (row and partial file)
+    and partial files in UPLOAD_PARTIAL_DIR that no live upload owns."""
+    from . import uploads
+
+    return uploads.expire_partial_uploads()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
@@ -10,7 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, services
+from . import selectors, services, uploads
 from .models import MediaItem
 from .serving import file_response
 
@@ -58,6 +60,7 @@ def panel(request):
         kinds=MediaItem.Kind.choices,
         sources=MediaItem.Source.choices,
         max_upload_mb=settings.MEDIA_MAX_UPLOAD_MB,
+        upload_sessions_url=reverse("media_library:upload_sessions"),
     )
     return render(request, "media_library/partials/panel.html", ctx)
 
@@ -73,28 +76,144 @@ def grid(request):
     return render(request, template, ctx)
 
 
+def single_upload_limit() -> tuple[int, str]:
+    """The cap of a single-request (multipart) upload and its refusal: SMALL_UPLOAD_MAX_MB
+    (larger files go chunked, see uploads.py), or the media limit when that is lower."""
+    if settings.MEDIA_MAX_UPLOAD_MB <= settings.SMALL_UPLOAD_MAX_MB:
+        mb = settings.MEDIA_MAX_UPLOAD_MB
+        return mb * 1024 * 1024, f"This file is too large: the limit is {mb:,} MB."
+    mb = settings.SMALL_UPLOAD_MAX_MB
+    return mb * 1024 * 1024, (
+        f"This file is too large for a single-request upload (the limit is {mb:,} MB): "
+        "send larger files in chunks through the resumable upload (POST /media/uploads/ "
+        "in the browser, POST /api/uploads in the API)."
+    )
+
+
 @require_POST
 def upload(request):
-    """One file per request, so the browser can show a progress bar per file."""
-    cap = settings.MEDIA_MAX_UPLOAD_MB * 1024 * 1024
+    """One small file per request (the panel sends larger ones in chunks, see below)."""
+    cap, too_large = single_upload_limit()
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > cap + MULTIPART_SLACK:
-        return _upload_error(
-            f"This file is too large: the limit is {settings.MEDIA_MAX_UPLOAD_MB:,} MB.", 413
-        )
+        return _upload_error(too_large, 413)
     uploaded = request.FILES.get("file")
     if uploaded is None:
         return _upload_error("No file was received. Please choose a file and try again.", 400)
+    if uploaded.size > cap:
+        return _upload_error(too_large, 413)
     try:
         item = services.media_upload_create(owner=request.user, uploaded_file=uploaded)
     except services.MediaRejected as exc:
         status = 413 if "too large" in exc.message else 400
         return _upload_error(exc.message, status)
+    return _card_created(request, item)
+
+
+def _card_created(request, item: MediaItem):
     response = render(request, "media_library/partials/card.html", {"item": item, "live_new": True})
     response.status_code = 201
+    return response
+
+
+# --- chunked uploads (media_library/uploads.py; protocol in docs/uploads.md) ----------------
+
+
+def _upload_refused(exc: uploads.UploadError) -> JsonResponse:
+    body = {"error": exc.message, "code": exc.code}
+    if exc.offset is not None:
+        body["offset"] = exc.offset
+    response = JsonResponse(body, status=exc.status)
+    if exc.offset is not None:
+        response["Upload-Offset"] = str(exc.offset)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _session_json(request, session) -> dict:
+    data = {
+        "id": str(session.pk),
+        "url": reverse("media_library:upload_session", args=[session.pk]),
+        "offset": session.offset,
+        "size": session.size,
+        "status": session.status,
+        "chunk_size": uploads.chunk_size(),
+        "chunk_max_bytes": uploads.chunk_max_bytes(),
+        "expires_at": session.expires_at.isoformat(),
+    }
+    if session.error_message:
+        data["error"] = session.error_message
+    if session.media_item_id:
+        data["media_id"] = session.media_item_id
+        data["card_url"] = reverse("media_library:card", args=[session.media_item_id])
+    return data
+
+
+@require_POST
+def upload_sessions(request):
+    """Open a chunked upload: JSON {filename, size, type} -> 201 {id, url, offset, chunk_size}."""
+    try:
+        payload = json.loads(request.read(64 * 1024) or b"{}")
+        if not isinstance(payload, dict):
+            raise ValueError
+    except ValueError:
+        return _upload_refused(uploads.UploadError("invalid", "Send JSON: {filename, size, type}."))
+    try:
+        session = uploads.upload_create(
+            owner=request.user,
+            filename=str(payload.get("filename") or ""),
+            size=payload.get("size"),
+            content_type=str(payload.get("type") or ""),
+        )
+    except uploads.UploadError as exc:
+        return _upload_refused(exc)
+    response = JsonResponse(_session_json(request, session), status=201)
+    response["Location"] = reverse("media_library:upload_session", args=[session.pk])
+    response["Upload-Offset"] = "0"
+    return response
+
+
+def _content_length(request) -> int | None:
+    raw = request.META.get("CONTENT_LENGTH")
+    if raw in (None, ""):
+        return None
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        return None
+
+
+@require_http_methods(["GET", "HEAD", "PATCH", "DELETE"])
+def upload_session(request, upload_id):
+    """HEAD/GET: the stored offset. PATCH: one chunk at Upload-Offset (204, or 201 with the
+    card on the last). DELETE: cancel."""
+    try:
+        if request.method in ("GET", "HEAD"):
+            session = uploads.upload_get(owner=request.user, session_id=upload_id)
+            response = JsonResponse(_session_json(request, session))
+        elif request.method == "DELETE":
+            uploads.upload_abort(owner=request.user, session_id=upload_id)
+            return HttpResponse(status=204)
+        else:
+            session = uploads.upload_append(
+                owner=request.user,
+                session_id=upload_id,
+                offset=request.headers.get("Upload-Offset"),
+                stream=request,
+                length=_content_length(request),
+            )
+            if session.status == session.Status.DONE:
+                response = _card_created(request, session.media_item)
+            else:
+                response = HttpResponse(status=204)
+    except uploads.UploadError as exc:
+        return _upload_refused(exc)
+    response["Upload-Offset"] = str(session.offset)
+    response["Upload-Length"] = str(session.size)
+    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -27,6 +27,11 @@ app.conf.beat_schedule = {
         "task": "media_library.tasks.requeue_stuck",
         "schedule": float(os.environ.get("MEDIA_REQUEUE_INTERVAL_S", "300")),
     },
+    # Removes chunked uploads idle past UPLOAD_EXPIRE_HOURS and orphan partial files.
+    "media-expire-partial-uploads": {
+        "task": "media_library.tasks.expire_partial_uploads",
+        "schedule": float(os.environ.get("UPLOAD_EXPIRE_INTERVAL_S", "3600")),
+    },
     # Fails exports left "running" by a worker that died mid-render; removes the partial file.
     "export-sweep": {
         "task": "editor.tasks.export_sweep",

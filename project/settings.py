@@ -208,6 +208,21 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MEDIA_MAX_UPLOAD_MB = env.int("MEDIA_MAX_UPLOAD_MB", default=2048)
 MEDIA_MAX_IMAGE_PIXELS = env.int("MEDIA_MAX_IMAGE_PIXELS", default=50_000_000)
 MEDIA_PROBE_TIME_LIMIT_S = env.int("MEDIA_PROBE_TIME_LIMIT_S", default=120)
+# Single-request (multipart) uploads, browser and POST /api/media, are for small files
+# only; larger ones go through the resumable chunked protocol (docs/uploads.md).
+SMALL_UPLOAD_MAX_MB = env.int("SMALL_UPLOAD_MAX_MB", default=8)
+# Partial bytes of chunked uploads. Every web node must see the same directory (a shared
+# volume) when there is more than one: a chunk may land on any node.
+_PARTIAL = f"test-uploads-partial-{_TEST_SLOT_FOR_MEDIA}" if _TEST_SLOT_FOR_MEDIA else ""
+UPLOAD_PARTIAL_DIR = env.path(
+    "UPLOAD_PARTIAL_DIR", default=VAR_DIR / (_PARTIAL or "uploads-partial")
+)
+# The chunk size the server asks clients to send, and the most one PATCH may carry.
+UPLOAD_CHUNK_BYTES = env.int("UPLOAD_CHUNK_BYTES", default=8 * 1024 * 1024)
+UPLOAD_CHUNK_MAX_BYTES = env.int("UPLOAD_CHUNK_MAX_BYTES", default=16 * 1024 * 1024)
+# A chunked upload idle this long is removed (with its partial file) by the beat.
+UPLOAD_EXPIRE_HOURS = env.int("UPLOAD_EXPIRE_HOURS", default=24)
+UPLOAD_MAX_OPEN_PER_USER = env.int("UPLOAD_MAX_OPEN_PER_USER", default=20)
 # Lifetime of the signed download links the JSON API hands out (media_url).
 MEDIA_SIGNED_URL_MAX_AGE_S = env.int("MEDIA_SIGNED_URL_MAX_AGE_S", default=3600)
 # Timeline export (editor): x264 speed/quality, the stall watchdog, exports per user at once.

@@ -16,7 +16,7 @@ from media_library.selectors import media_list
 from media_library.serving import file_response
 from media_library.signing import download_token, item_for_download_token
 from media_library.sniffing import clean_title
-from media_library.views import MULTIPART_SLACK
+from media_library.views import MULTIPART_SLACK, single_upload_limit
 
 from .. import catalog, pricing, selectors
 from ..catalog.spec import short_side
@@ -253,24 +253,27 @@ def _refused(message: str) -> tuple[int, dict[str, Any]]:
     "/media",
     response={201: MediaOut, **UPLOAD_ERRORS},
     openapi_extra={"requestBody": UPLOAD_BODY},
-    summary="Upload a video, audio or image file",
+    summary="Upload a small video, audio or image file in one request",
+    description=(
+        "Multipart: `file` and an optional `title`, for files up to SMALL_UPLOAD_MAX_MB "
+        f"(here {settings.SMALL_UPLOAD_MAX_MB:,} MB). Larger files go through the resumable, chunked upload: "
+        "POST /api/uploads, then PATCH the chunks (see that route)."
+    ),
 )
 def upload_media(request):
     """Multipart: `file` and an optional `title`. Validated and processed exactly like an
     upload in the browser; a refused file leaves nothing stored. The item is `processing`
-    until its probe finishes (follow it with GET /api/media)."""
+    until its probe finishes (follow it with GET /api/media). Only for small files
+    (SMALL_UPLOAD_MAX_MB): larger ones go through POST /api/uploads."""
     # Before the body is read, like the browser upload: an oversized request is refused
     # from its declared length.
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    cap = settings.MEDIA_MAX_UPLOAD_MB * 1024 * 1024
+    cap, too_large = single_upload_limit()
     if declared > cap + MULTIPART_SLACK:
-        try:
-            media_services.media_check_size(size=declared - MULTIPART_SLACK)
-        except media_services.MediaRejected as exc:
-            return _refused(exc.message)
+        return 413, {"message": too_large, "errors": {}}
     try:
         uploaded = request.FILES.get("file")
         title = request.POST.get("title")
@@ -286,6 +289,8 @@ def upload_media(request):
             "message": "No file was received: send it as the multipart form field `file`.",
             "errors": {"file": "This field is required."},
         }
+    if uploaded.size > cap:
+        return 413, {"message": too_large, "errors": {}}
     if title is not None and not clean_title(title, fallback=""):
         return 400, {"message": "Please enter a name.", "errors": {"title": "Please enter a name."}}
     try:
@@ -343,3 +348,6 @@ def media_download(request, media_id: int, sig: str):
         download=True,
         modified=item.updated_at,
     )
+
+
+from . import uploads  # noqa: E402,F401 - the chunked upload routes register on `api`
