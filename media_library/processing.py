@@ -73,7 +73,22 @@ def _probe_image(path: str) -> Probe | None:
         frames = getattr(im, "n_frames", 1)
         if frames > 1:
             extra["frames"] = frames
+        _decode_fully(im, frames)
         return Probe(kind="image", width=im.width, height=im.height, extra=extra)
+
+
+def _decode_fully(im: Image.Image, frames: int) -> None:
+    """Decode the image (the last frame of an animation, which composites them all):
+    damage the upload's structure check cannot see (bad compressed data) shows here.
+    This is the expensive part of checking an image, so it runs in the worker, never in
+    the web process; the upload's caps on pixels and frames × pixels bound its cost."""
+    try:
+        im.load()
+        if frames > 1:
+            im.seek(frames - 1)
+            im.load()
+    except (SyntaxError, EOFError, ValueError) as exc:
+        raise OSError(f"image data is damaged: {exc}") from exc
 
 
 def _probe_av(container) -> Probe:

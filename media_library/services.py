@@ -118,7 +118,12 @@ def media_create_from_file(
 def _media_create(*, owner, fileobj, title: str, source: str, metadata: dict) -> MediaItem:
     media_check_size(size=_size_of(fileobj))
     # Sniff the file object, never a path: FFmpeg would take the path's extension as a hint.
-    sniffed = sniff(fileobj, max_image_pixels=settings.MEDIA_MAX_IMAGE_PIXELS)
+    sniffed = sniff(
+        fileobj,
+        max_image_pixels=settings.MEDIA_MAX_IMAGE_PIXELS,
+        max_image_frames=settings.MEDIA_MAX_IMAGE_FRAMES,
+        max_animation_pixels=settings.MEDIA_MAX_ANIMATION_PIXELS,
+    )
     fileobj.seek(0)
     item = MediaItem(
         owner=owner,

@@ -207,6 +207,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MEDIA_MAX_UPLOAD_MB = env.int("MEDIA_MAX_UPLOAD_MB", default=2048)
 MEDIA_MAX_IMAGE_PIXELS = env.int("MEDIA_MAX_IMAGE_PIXELS", default=50_000_000)
+# Animations: at most this many frames, and frames × canvas pixels (the decode cost) at
+# most MEDIA_MAX_ANIMATION_PIXELS; checked from the file's structure before any decode.
+MEDIA_MAX_IMAGE_FRAMES = env.int("MEDIA_MAX_IMAGE_FRAMES", default=1000)
+MEDIA_MAX_ANIMATION_PIXELS = env.int("MEDIA_MAX_ANIMATION_PIXELS", default=500_000_000)
 MEDIA_PROBE_TIME_LIMIT_S = env.int("MEDIA_PROBE_TIME_LIMIT_S", default=120)
 # Single-request (multipart) uploads, browser and POST /api/media, are for small files
 # only; larger ones go through the resumable chunked protocol (docs/uploads.md).

@@ -175,6 +175,17 @@ def corpus(tmp_path: Path) -> dict[str, tuple[str, bytes, Refused | Accepted]]:
             jpeg_declaring(65000, 65000),
             Refused(413, TOO_LARGE),
         ),
+        "gif 7000 x 7000 canvas, 100 one-pixel frames (2 kB)": (
+            "party.gif",
+            animated_gif_bomb(7000, 7000, 100),
+            Refused(413, TOO_LARGE),
+        ),
+        "animated webp 7000 x 7000 canvas, 100 frames": (
+            "party.webp",
+            animated_webp_bomb(7000, 7000, 100),
+            Refused(413, TOO_LARGE),
+        ),
+        "small animated gif": ("dance.gif", small_animated_gif(), Accepted("image", "image/gif")),
         "png declaring zero width": (
             "zero.png",
             png_declaring(0, 10),
@@ -236,3 +247,83 @@ HOSTILE_NAMES = {
     "reserved windows name": "CON.png",
     "newline header injection": "a.png\r\nContent-Type: text/html",
 }
+
+
+# --- animation bombs (tests/unit/test_image_bombs.py) ------------------------------------
+
+
+def animated_gif_bomb(
+    width: int, height: int, frames: int, *, frame_size: tuple[int, int] = (1, 1)
+) -> bytes:
+    """A GIF of a few bytes per frame whose every frame is composited on a width×height
+    canvas: decoding it costs frames × width × height, whatever the file size (the issue's
+    2 KB file with a 7000×7000 canvas and 100 frames took ~10 s and +800 MB)."""
+    header = b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + b"\0\0\0\xff\xff\xff"
+    loop = b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    fw, fh = frame_size
+    frame = (
+        b"!\xf9\x04\x04\x0a\x00\x00\x00"  # graphic control: 100 ms, "do not dispose"
+        + b"\x2c"
+        + struct.pack("<HHHHB", 0, 0, fw, fh, 0)
+        + b"\x02\x02\x44\x01\x00"  # one pixel of LZW data
+    )
+    return header + loop + frame * frames + b"\x3b"
+
+
+def small_animated_gif(*, frames: int = 8, size: tuple[int, int] = (64, 48)) -> bytes:
+    """An ordinary animation, as an encoder writes one."""
+    images = [Image.new("P", size, i % 2) for i in range(frames)]
+    for i, im in enumerate(images):
+        im.putpalette([0, 0, 0, 255, 255, 255, 200, 30, 30] + [0] * (256 * 3 - 9))
+        im.paste(2, (i * 3 % size[0], 0, i * 3 % size[0] + 4, 4))
+    buf = io.BytesIO()
+    images[0].save(buf, "GIF", save_all=True, append_images=images[1:], duration=80, loop=0)
+    return buf.getvalue()
+
+
+def apng_declaring_frames(frames: int) -> bytes:
+    """A 16×16 APNG whose acTL chunk claims `frames` frames (it holds one)."""
+    ihdr = struct.pack(">IIBBBBB", 16, 16, 8, 0, 0, 0, 0)
+    actl = struct.pack(">II", frames, 0)
+    fctl = struct.pack(">IIIIIHHBB", 0, 16, 16, 0, 0, 1, 10, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"acTL", actl)
+        + png_chunk(b"fcTL", fctl)
+        + png_chunk(b"IDAT", zlib.compress(b"\0" * (17 * 16)))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def _riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    chunks, pos = [], 12
+    while pos + 8 <= len(data):
+        kind, length = struct.unpack("<4sI", data[pos : pos + 8])
+        chunks.append((kind, data[pos + 8 : pos + 8 + length]))
+        pos += 8 + length + (length & 1)
+    return chunks
+
+
+def _riff_chunk(kind: bytes, body: bytes) -> bytes:
+    return kind + struct.pack("<I", len(body)) + body + (b"\0" if len(body) & 1 else b"")
+
+
+def animated_webp_bomb(width: int, height: int, frames: int) -> bytes:
+    """A real small animated WebP (Pillow) whose canvas is patched to width×height and
+    whose first frame is repeated `frames` times: a few kB that decode to frames ×
+    width × height pixels (and Pillow allocates the canvas twice when it opens it)."""
+    images = [Image.new("RGB", (16, 16), (i * 80, 0, 0)) for i in range(2)]
+    buf = io.BytesIO()
+    images[0].save(buf, "WEBP", save_all=True, append_images=images[1:], lossless=True)
+    chunks = dict(_riff_chunks(buf.getvalue()))
+    vp8x = bytearray(chunks[b"VP8X"])
+    vp8x[4:7] = (width - 1).to_bytes(3, "little")
+    vp8x[7:10] = (height - 1).to_bytes(3, "little")
+    body = (
+        b"WEBP"
+        + _riff_chunk(b"VP8X", bytes(vp8x))
+        + _riff_chunk(b"ANIM", chunks[b"ANIM"])
+        + _riff_chunk(b"ANMF", chunks[b"ANMF"]) * frames
+    )
+    return b"RIFF" + struct.pack("<I", len(body)) + body
