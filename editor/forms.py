@@ -5,30 +5,17 @@ editor.services, whose ValidationError messages reach the user as they are."""
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from editor.models import Export, Timeline
 from editor.services.timelines import FPS_CHOICES
+from project import ids
 
 MAX_IDS = 500
 
 
-class IdListField(forms.CharField):
-    """Comma-separated ids ("4,9,12") -> [4, 9, 12]."""
-
-    def to_python(self, value):
-        text = super().to_python(value)
-        if not text:
-            return []
-        ids = []
-        for part in text.split(","):
-            part = part.strip()
-            if not part.isdigit():
-                raise ValidationError("Clip ids must be whole numbers separated by commas.")
-            ids.append(int(part))
-        if len(ids) > MAX_IDS:
-            raise ValidationError(f"At most {MAX_IDS} clips at once.")
-        return list(dict.fromkeys(ids))
+def IdListField(**kwargs):  # noqa: N802 - reads as the field class it builds
+    """Comma-separated clip ids ("4,9,12") -> [4, 9, 12], each a bounded database id."""
+    return ids.IdListField(max_ids=MAX_IDS, noun="clip", **kwargs)
 
 
 class SecondsField(forms.FloatField):
@@ -63,16 +50,16 @@ class TimelineRenameForm(forms.Form):
 
 
 class ClipAddForm(forms.Form):
-    media_id = forms.IntegerField(min_value=1, label="media item")
-    track_id = forms.IntegerField(min_value=1, required=False, label="track")
+    media_id = ids.IdField(label="media item")
+    track_id = ids.IdField(required=False, label="track")
     # No track means "dropped below the last track": the service makes a new one.
     start = SecondsField(label="start time")
 
 
 class ClipMoveForm(forms.Form):
-    clip_id = forms.IntegerField(min_value=1, label="clip")
+    clip_id = ids.IdField(label="clip")
     start = SecondsField(label="start time")
-    track_id = forms.IntegerField(min_value=1, required=False, label="track")
+    track_id = ids.IdField(required=False, label="track")
     new_track = forms.BooleanField(required=False)
 
 
@@ -82,7 +69,7 @@ class ClipsShiftForm(forms.Form):
 
 
 class ClipTrimForm(forms.Form):
-    clip_id = forms.IntegerField(min_value=1, label="clip")
+    clip_id = ids.IdField(label="clip")
     edge = forms.ChoiceField(choices=[("in", "in"), ("out", "out")])
     point = SecondsField(label="trim point")
 

@@ -16,6 +16,7 @@ from django import forms
 
 from generation import catalog
 from generation.models import TERMINAL_STATUSES
+from project.ids import ID_MAX
 
 MAX_VARIATIONS = 4
 PARAM_FIELDS = ("prompt", "negative_prompt", "duration", "resolution", "aspect_ratio", "seed")
@@ -132,7 +133,8 @@ class HistoryFilterForm(forms.Form):
     status = forms.ChoiceField(required=False)
     model = forms.ChoiceField(required=False)
     q = forms.CharField(required=False, max_length=200, strip=True)
-    page = forms.IntegerField(required=False, min_value=1)
+    # Bounded like an id: Python would take any size, but nothing else should have to.
+    page = forms.IntegerField(required=False, min_value=1, max_value=ID_MAX)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -21,6 +21,7 @@ from generation.panel import composer_state, model_groups
 from generation.services.jobs import JobInvalid, job_create
 from generation.validation import SEED_MAX
 from media_library.models import MediaItem
+from project.ids import InvalidId, parse_id
 
 from .jobs import _history_context, _owned_job, _queue_jobs
 from .templates import _template_context
@@ -60,9 +61,11 @@ def composer(request):
     data = {}
     if request.GET.get("from_job"):
         try:
-            job = _owned_job(request, int(request.GET["from_job"]))
-        except ValueError as exc:
+            job_id = parse_id(request.GET["from_job"])
+        except InvalidId as exc:
+            # Like someone else's job: not found (ids are not a secret, jobs are).
             raise Http404 from exc
+        job = _owned_job(request, job_id)
         data = {"model": job.model_id, "prompt": job.prompt, "negative_prompt": job.negative_prompt}
         for key in ("duration", "resolution", "aspect_ratio", "seed"):
             if job.params.get(key) not in (None, ""):
