@@ -1,4 +1,4 @@
-// Media panel behaviour: uploads with per-file progress, drag data for the timeline,
+// Media panel behaviour: chunked, resumable uploads with per-file progress, drag data for the timeline,
 // hover-scrub through filmstrips, and guards for live card inserts. All listeners are
 // delegated on document, so they survive the panel being re-rendered; a module runs once.
 
@@ -63,7 +63,9 @@ function insertCard(html) {
   return card;
 }
 
+// The single-request form (small files; used only when the panel names no chunked route).
 function uploadOne(file, url) {
+  if (!url) return;
   const row = uploadRow(file);
   const maxMb = Number(panel()?.dataset.maxUploadMb || 0);
   if (file.size === 0) {
@@ -108,10 +110,274 @@ function uploadOne(file, url) {
   xhr.send(body);
 }
 
+// ---- chunked, resumable uploads (docs/uploads.md) -----------------------------------------
+// Every file goes in chunks of the size the server names (a small file is one chunk), so a
+// dropped connection or a reload never costs more than the chunk in flight. The progress
+// bar shows bytes the server acknowledged plus the current chunk's sent bytes.
+
+const RESUME_KEY = "cutroom.uploads.v1";
+const RESUME_MAX_AGE_MS = 24 * 3600 * 1000;
+const MAX_RETRIES = 8;
+
+const fingerprint = (file) => `${file.name}|${file.size}|${file.lastModified}`;
+
+function resumeTable() {
+  try {
+    const table = JSON.parse(localStorage.getItem(RESUME_KEY) || "{}");
+    const now = Date.now();
+    for (const [key, entry] of Object.entries(table)) {
+      if (!entry?.url || now - (entry.at || 0) > RESUME_MAX_AGE_MS) delete table[key];
+    }
+    return table;
+  } catch {
+    return {};
+  }
+}
+
+function remember(file, url) {
+  try {
+    const table = resumeTable();
+    table[fingerprint(file)] = { url, at: Date.now() };
+    localStorage.setItem(RESUME_KEY, JSON.stringify(table));
+  } catch {
+    /* private mode or full storage: the upload still works, it just cannot resume */
+  }
+}
+
+function forget(file) {
+  try {
+    const table = resumeTable();
+    delete table[fingerprint(file)];
+    localStorage.setItem(RESUME_KEY, JSON.stringify(table));
+  } catch {
+    /* nothing stored */
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const backoff = (attempt) => Math.min(30_000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+
+class UploadFailed extends Error {}
+
+function errorMessage(xhr, fallback) {
+  try {
+    return JSON.parse(xhr.responseText).error || fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+// One request; resolves with the finished xhr (any status), rejects only on a network
+// error or an abort. `onProgress` gets the bytes of the body sent so far.
+function send(state, method, url, { body = null, headers = {}, onProgress = null } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    state.xhr = xhr;
+    xhr.open(method, url);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.setRequestHeader("HX-Request", "true");
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    if (onProgress) {
+      xhr.upload.addEventListener("progress", (event) => onProgress(event.loaded));
+    }
+    xhr.addEventListener("load", () => resolve(xhr));
+    xhr.addEventListener("error", () => reject(new Error("network")));
+    xhr.addEventListener("abort", () => reject(new Error("abort")));
+    xhr.addEventListener("timeout", () => reject(new Error("network")));
+    xhr.send(body);
+  });
+}
+
+const storedOffset = (xhr) => {
+  const value = xhr.getResponseHeader("Upload-Offset");
+  return value === null ? null : Number(value);
+};
+
+// Where a known upload stands: {offset, chunk, status, cardUrl} or null if it is gone.
+async function sessionState(state, url) {
+  const xhr = await send(state, "GET", url, { headers: { Accept: "application/json" } });
+  if (xhr.status !== 200) return null;
+  const data = JSON.parse(xhr.responseText);
+  return { offset: data.offset, chunk: data.chunk_size, status: data.status, cardUrl: data.card_url };
+}
+
+async function openSession(state, file, sessionsUrl) {
+  const previous = resumeTable()[fingerprint(file)];
+  if (previous) {
+    try {
+      const known = await sessionState(state, previous.url);
+      if (known && (known.status === "open" || known.status === "done")) {
+        return { url: previous.url, ...known, resumed: known.offset > 0 };
+      }
+    } catch (error) {
+      if (state.cancelled) throw error;
+    }
+    forget(file);
+  }
+  const xhr = await send(state, "POST", sessionsUrl, {
+    body: JSON.stringify({ filename: file.name, size: file.size, type: file.type || "" }),
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+  });
+  if (xhr.status !== 201) {
+    throw new UploadFailed(errorMessage(xhr, `Upload failed (HTTP ${xhr.status}).`));
+  }
+  const data = JSON.parse(xhr.responseText);
+  remember(file, data.url);
+  return { url: data.url, offset: data.offset, chunk: data.chunk_size, status: data.status };
+}
+
+async function fetchCard(state, cardUrl) {
+  const xhr = await send(state, "GET", cardUrl);
+  if (xhr.status === 200) insertCard(xhr.responseText);
+}
+
+async function uploadChunked(file, sessionsUrl, row) {
+  const state = { cancelled: false, xhr: null, url: null };
+  const status = row.querySelector(".media-upload-status");
+  const dismiss = row.querySelector(".media-upload-dismiss");
+  dismiss.setAttribute("aria-label", "Cancel upload");
+  dismiss.addEventListener("click", () => {
+    if (row.dataset.state !== "uploading") {
+      row.remove();
+      return;
+    }
+    state.cancelled = true;
+    state.xhr?.abort();
+    forget(file);
+    if (state.url) send({}, "DELETE", state.url).catch(() => {});
+    row.remove();
+  });
+
+  const done = (message) => {
+    setProgress(row, 1);
+    forget(file);
+    dismiss.setAttribute("aria-label", "Dismiss");
+    finishRow(row, "done", message);
+  };
+
+  let session;
+  let attempt = 0;
+  for (;;) {
+    try {
+      session = await openSession(state, file, sessionsUrl);
+      break;
+    } catch (error) {
+      if (state.cancelled) return;
+      if (error instanceof UploadFailed || attempt >= MAX_RETRIES) {
+        finishRow(row, "error", error instanceof UploadFailed ? error.message : "Network error: the upload did not start.");
+        return;
+      }
+      status.textContent = "Connection lost — retrying…";
+      await sleep(backoff(attempt++));
+    }
+  }
+  state.url = session.url;
+  let offset = session.offset;
+  const chunk = Math.max(1, session.chunk || 8 * 1024 * 1024);
+  if (session.resumed) status.textContent = `Resuming from ${Math.round((offset / file.size) * 100)}%…`;
+  setProgress(row, offset / file.size);
+  if (session.status === "done") {
+    if (session.cardUrl) await fetchCard(state, session.cardUrl).catch(() => {});
+    done("Uploaded — processing…");
+    return;
+  }
+
+  attempt = 0;
+  while (!state.cancelled) {
+    const end = Math.min(offset + chunk, file.size);
+    const start = offset;
+    let xhr;
+    try {
+      xhr = await send(state, "PATCH", state.url, {
+        body: file.slice(start, end),
+        headers: { "Upload-Offset": String(start), "Content-Type": "application/offset+octet-stream" },
+        onProgress: (sent) => setProgress(row, (start + Math.min(sent, end - start)) / file.size),
+      });
+    } catch {
+      xhr = null; // network error: handled with the 5xx below
+    }
+    if (state.cancelled) return;
+    if (xhr && xhr.status === 201) {
+      insertCard(xhr.responseText);
+      done("Uploaded — processing…");
+      return;
+    }
+    if (xhr && xhr.status === 204) {
+      offset = storedOffset(xhr) ?? end;
+      attempt = 0;
+      status.textContent = "";
+      setProgress(row, offset / file.size);
+      continue;
+    }
+    if (xhr && xhr.status === 409 && storedOffset(xhr) !== null) {
+      // The server has a different offset (a lost response, another tab): go on from it.
+      offset = storedOffset(xhr);
+      setProgress(row, offset / file.size);
+      if (offset >= file.size) {
+        const known = await sessionState(state, state.url).catch(() => null);
+        if (known?.cardUrl) await fetchCard(state, known.cardUrl).catch(() => {});
+        if (known?.status === "done") return done("Uploaded — processing…");
+      }
+      if (attempt++ >= MAX_RETRIES) break;
+      await sleep(backoff(0));
+      continue;
+    }
+    if (xhr && xhr.status < 500 && xhr.status !== 0) {
+      forget(file);
+      finishRow(row, "error", errorMessage(xhr, `Upload failed (HTTP ${xhr.status}).`));
+      return;
+    }
+    // A network error or a 5xx: wait, ask the server what it has (HEAD), resume there.
+    if (attempt >= MAX_RETRIES) break;
+    status.textContent = "Connection lost — retrying…";
+    await sleep(backoff(attempt++));
+    if (state.cancelled) return;
+    try {
+      const head = await send(state, "HEAD", state.url);
+      if (head.status === 200 && storedOffset(head) !== null) {
+        offset = storedOffset(head);
+        setProgress(row, offset / file.size);
+      } else if (head.status >= 400 && head.status < 500) {
+        forget(file);
+        finishRow(row, "error", "This upload expired or was cancelled: please upload the file again.");
+        return;
+      }
+    } catch {
+      /* still offline: the next attempt asks again */
+    }
+  }
+  if (!state.cancelled) {
+    finishRow(
+      row,
+      "error",
+      `Network error: the upload stopped at ${Math.round((offset / file.size) * 100)}%. Choose the same file again to resume.`,
+    );
+  }
+}
+
+function uploadFile(file) {
+  const sessionsUrl = panel()?.dataset.uploadSessionsUrl;
+  if (!sessionsUrl) {
+    uploadOne(file, panel()?.dataset.uploadUrl);
+    return;
+  }
+  const row = uploadRow(file);
+  const maxMb = Number(panel()?.dataset.maxUploadMb || 0);
+  if (file.size === 0) {
+    finishRow(row, "error", "This file is empty (0 bytes).");
+    return;
+  }
+  if (maxMb && file.size > maxMb * 1024 * 1024) {
+    finishRow(row, "error", `This file is too large: the limit is ${maxMb.toLocaleString()} MB.`);
+    return;
+  }
+  uploadChunked(file, sessionsUrl, row).catch(() => {
+    if (row.dataset.state === "uploading") finishRow(row, "error", "The upload did not finish.");
+  });
+}
+
 function uploadFiles(files) {
-  const url = panel()?.dataset.uploadUrl;
-  if (!url) return;
-  for (const file of files) uploadOne(file, url);
+  for (const file of files) uploadFile(file);
 }
 
 document.addEventListener("change", (event) => {
