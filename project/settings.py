@@ -285,6 +285,11 @@ GENERATION_SWEEP_BATCH = env.int("GENERATION_SWEEP_BATCH", default=500)
 API_RATE = env.str("API_RATE", default="120/m")
 LOGIN_RATE_PER_USER = env.str("LOGIN_RATE_PER_USER", default="5/m")
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="30/m")
+# How many proxies in front of the web server append to X-Forwarded-For (0: none, the
+# direct peer is the client; 1 with the README's nginx). See project/client_ip.py.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+# django-ratelimit's key="ip" asks the same function as every other IP-keyed limit.
+RATELIMIT_IP_META_KEY = "project.client_ip.client_ip"
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"

@@ -6,7 +6,11 @@ from django.views.generic.base import RedirectView
 from generation.api import api
 from generation.metrics import metrics_view
 
-from . import auth_views, views
+from . import auth_views, signin_throttle, views
+
+# The admin's login shares the sign-in page's throttle (same counters, same 429).
+admin.site.login_form = auth_views.ThrottledAdminAuthenticationForm
+admin.site.login = signin_throttle.with_refusal_status(admin.site.login)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

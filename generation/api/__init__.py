@@ -11,15 +11,27 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
+from project import signin_throttle
+
+from ..limits import LimitExceeded
 from ..services.tokens import api_token_authenticate
 from .throttle import ApiRateThrottle
 
 
 class BearerToken(HttpBearer):
+    """A token that authenticates nobody counts against the client address's sign-in
+    budget (project.signin_throttle, shared with the sign-in page and the admin); once it
+    is spent, every bearer request from that address is a 429, a valid token too."""
+
     def authenticate(self, request: HttpRequest, token: str):
+        refusal = signin_throttle.bearer_refusal(request)
+        if refusal is not None:
+            raise LimitExceeded(refusal.message, refusal.retry_after, code="signin")
         user = api_token_authenticate(raw=token)
-        if user is not None:
-            request.user = user
+        if user is None:
+            signin_throttle.bearer_failed(request)
+            return None
+        request.user = user
         return user
 
 

@@ -16,6 +16,8 @@ from django.conf import settings
 from django_ratelimit.core import get_usage
 from ninja.throttling import BaseThrottle
 
+from project.client_ip import client_network
+
 from ..limits import parse_rate
 
 _waits = threading.local()
@@ -25,7 +27,7 @@ def _key(_group: str, request) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+    return f"ip:{client_network(request)}"
 
 
 class ApiRateThrottle(BaseThrottle):
