@@ -32,7 +32,6 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -53,6 +52,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "project.middleware.RequestIdMiddleware",
+    # Outermost but for the request id: Redis down is a 503 from every layer below.
+    "project.middleware.BackendDownMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -205,6 +206,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Uploads stream to disk past this size so a 2 GB clip never sits in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Every request body that is neither an upload chunk nor a multipart form (JSON, forms,
+# webhooks) is refused above this, in the ASGI layer before anything reads it
+# (project/body_limits.py). Replicate's webhook bodies carry logs: a few hundred KB.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=2 * 1024 * 1024)
 MEDIA_MAX_UPLOAD_MB = env.int("MEDIA_MAX_UPLOAD_MB", default=2048)
 MEDIA_MAX_IMAGE_PIXELS = env.int("MEDIA_MAX_IMAGE_PIXELS", default=50_000_000)
 # Animations: at most this many frames, and frames × canvas pixels (the decode cost) at
@@ -227,8 +232,9 @@ UPLOAD_CHUNK_MAX_BYTES = env.int("UPLOAD_CHUNK_MAX_BYTES", default=16 * 1024 * 1
 # A chunked upload idle this long is removed (with its partial file) by the beat.
 UPLOAD_EXPIRE_HOURS = env.int("UPLOAD_EXPIRE_HOURS", default=24)
 UPLOAD_MAX_OPEN_PER_USER = env.int("UPLOAD_MAX_OPEN_PER_USER", default=20)
-# Lifetime of the signed download links the JSON API hands out (media_url).
-MEDIA_SIGNED_URL_MAX_AGE_S = env.int("MEDIA_SIGNED_URL_MAX_AGE_S", default=3600)
+# Lifetime of the signed download links the JSON API hands out (media_url). Minutes, not
+# hours: a link is a bearer credential and URLs end up in logs and browser histories.
+MEDIA_SIGNED_URL_MAX_AGE_S = env.int("MEDIA_SIGNED_URL_MAX_AGE_S", default=600)
 # Timeline export (editor): x264 speed/quality, the stall watchdog, exports per user at once.
 EXPORT_X264_PRESET = env.str("EXPORT_X264_PRESET", default="veryfast")
 EXPORT_CRF = env.int("EXPORT_CRF", default=20)
@@ -340,7 +346,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:", *_MEDIA_ORIGINS],
         "media-src": ["'self'", "blob:", *_MEDIA_ORIGINS],
-        "connect-src": ["'self'", "ws:", "wss:"],
+        # 'self' covers this site's own ws:/wss: origin (CSP Level 3), nothing else.
+        "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
         "base-uri": ["'self'"],
@@ -354,7 +361,11 @@ LOG_JSON = env.bool("LOG_JSON", default=not DEBUG)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "project.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "project.logging.RequestIdFilter"},
+        # Secrets in URLs (webhook tokens, ?sig=, keys) never reach a log line.
+        "redact": {"()": "project.logging.RedactSecretsFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -365,13 +376,33 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact"],
             "formatter": "json" if LOG_JSON else "plain",
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Loggers that print request URLs also redact on the logger itself, so handlers
+        # that are not ours (Django's DEBUG console, mail_admins, a test's caplog) get
+        # redacted records too. uvicorn's CLI gives its loggers handlers of its own: these
+        # entries replace them with ours (same format as every other line).
+        "django.request": {"filters": ["redact"]},
+        "django.server": {
+            "handlers": ["console"],
+            "filters": ["redact"],
+            "level": "INFO",
+            "propagate": False,
+        },
+        "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"filters": ["redact"], "level": "INFO"},
+        "uvicorn.access": {
+            "handlers": ["console"],
+            "filters": ["redact"],
+            "level": "INFO",
+            "propagate": False,
+        },
+        "daphne": {"filters": ["redact"]},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
     },

@@ -1,6 +1,6 @@
 """The process manager behind `make run` and `make test`.
 
-    python scripts/devserver.py run             # daphne + Celery worker with beat
+    python scripts/devserver.py run             # uvicorn + Celery worker with beat
     python scripts/devserver.py exec -- CMD...  # run CMD with a Redis guaranteed
 
 Redis: the configured REDIS_URL if it answers; otherwise a `redis-server` from the PATH
@@ -22,6 +22,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # project.web_server: one definition of the web process
+from project.web_server import web_server_argv  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 PRIVATE_REDIS_PORT = 6399
 children: list[subprocess.Popen] = []
@@ -140,7 +143,7 @@ def run() -> int:
     ).stdout.strip()
     host = configured("HOST", "127.0.0.1")
     port = configured("PORT", "8000")
-    start([python, "-m", "daphne", "-b", host, "-p", port, "project.asgi:application"], env)
+    start(web_server_argv(python, host, port), env)
     (ROOT / "var").mkdir(exist_ok=True)
     start(
         [

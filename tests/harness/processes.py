@@ -1,4 +1,4 @@
-"""Real processes for integration and browser tests: a Celery worker and a daphne server,
+"""Real processes for integration and browser tests: a Celery worker and the web server (uvicorn),
 both pointed at the pytest-django test database and the test Redis.
 
 Usable from fixtures, from tests that need to SIGKILL and restart a worker, and from
@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+
+from project.web_server import web_server_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / "var" / "test-logs"
@@ -207,20 +209,13 @@ class CeleryWorker(ManagedProcess):
         self.start()
 
 
-class DaphneServer(ManagedProcess):
+class WebServer(ManagedProcess):
+    """The web process exactly as `make run` and the README start it (uvicorn)."""
+
     def __init__(self, env: dict[str, str], port: int | None = None):
         self.port = port or free_port()
-        argv = [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "project.asgi:application",
-        ]
-        super().__init__(f"daphne-{self.port}", argv, env)
+        argv = web_server_argv(sys.executable, "127.0.0.1", str(self.port))
+        super().__init__(f"web-{self.port}", argv, env)
 
     @property
     def url(self) -> str:
@@ -237,11 +232,15 @@ class DaphneServer(ManagedProcess):
     def _wait_serving(self, timeout: float) -> None:
         def answers():
             if not self.alive():
-                raise RuntimeError(f"daphne exited:\n{self.log_tail()}")
+                raise RuntimeError(f"the web server exited:\n{self.log_tail()}")
             return httpx.get(f"{self.url}/accounts/login/", timeout=1).status_code == 200
 
-        wait_until(answers, timeout=timeout, what="daphne to serve the login page")
+        wait_until(answers, timeout=timeout, what="the web server to serve the login page")
 
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+# Older tests and benches name the web server after the server it used to be.
+DaphneServer = WebServer
