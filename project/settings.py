@@ -113,6 +113,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="cutroom"),
+        # Fail fast when Redis is down or unreachable (a 503 from BackendDownMiddleware),
+        # instead of holding the request for redis-py's default 5 s read timeout.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
     }
 }
 
@@ -123,7 +126,7 @@ CHANNEL_LAYERS = {
             # redis-py 8 reads with a 5 s socket timeout by default, and channels-redis
             # blocks in BZPOPMIN for 5 s: every idle websocket consumer died after ~5 s
             # ("Timeout reading from ..."), dropping pushes until the tab reconnected.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 2}],
             "prefix": env.str("CHANNEL_PREFIX", default="cutroom:asgi"),
             "capacity": 500,
             "expiry": 30,
@@ -261,6 +264,8 @@ REPLICATE_API_URL = env.str("REPLICATE_API_URL", default="https://api.replicate.
 REPLICATE_WEBHOOK_SECRET = env.str("REPLICATE_WEBHOOK_SECRET", default="")
 # Webhooks whose timestamp is further than this from now are refused (replays).
 WEBHOOK_TOLERANCE_S = env.int("WEBHOOK_TOLERANCE_S", default=300)
+# Webhooks (replays included) trigger at most one provider status call per job this often.
+WEBHOOK_POLL_MIN_INTERVAL_S = env.float("WEBHOOK_POLL_MIN_INTERVAL_S", default=5.0)
 # Daily refresh of provider prices from their pricing APIs (fal); 0 turns it off.
 PRICE_REFRESH_INTERVAL_S = env.int("PRICE_REFRESH_INTERVAL_S", default=86400)
 PROVIDER_HTTP_TIMEOUT_S = env.float("PROVIDER_HTTP_TIMEOUT_S", default=30.0)
@@ -319,7 +324,11 @@ CELERY_TASK_ROUTES = {
 # Longer than the longest job step (an export of a long timeline), or Redis redelivers
 # a still-running task to a second worker.
 CELERY_VISIBILITY_TIMEOUT_S = env.int("CELERY_VISIBILITY_TIMEOUT_S", default=4 * 3600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S,
+    # A web request enqueuing while Redis is unreachable fails in seconds (a 503).
+    "socket_connect_timeout": 2,
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -402,7 +411,6 @@ LOGGING = {
             "level": "INFO",
             "propagate": False,
         },
-        "daphne": {"filters": ["redact"]},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
     },

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import redis.exceptions
+from kombu.exceptions import OperationalError as BrokerUnavailable
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+
+from project.middleware import (
+    BACKEND_DOWN_CODE,
+    BACKEND_DOWN_MESSAGE,
+    BACKEND_DOWN_RETRY_AFTER_S,
+)
 
 from ..limits import LimitExceeded
 from ..models import GenerationJob
@@ -79,3 +87,19 @@ def _on_throttled(request, exc: Throttled):
 @api.exception_handler(HttpError)
 def _on_http_error(request, exc: HttpError):
     return _error(request, exc.status_code, str(exc))
+
+
+# Redis down inside an operation (the throttle and auth checks run outside ninja's
+# handlers, so project.middleware.BackendDownMiddleware answers those with this same body).
+@api.exception_handler(redis.exceptions.ConnectionError)
+@api.exception_handler(redis.exceptions.TimeoutError)
+@api.exception_handler(BrokerUnavailable)
+def _on_backend_down(request, exc):
+    return _error(
+        request,
+        503,
+        BACKEND_DOWN_MESSAGE,
+        {"service": BACKEND_DOWN_CODE},
+        Retry_After=str(BACKEND_DOWN_RETRY_AFTER_S),
+        Cache_Control="no-store",
+    )
