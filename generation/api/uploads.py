@@ -185,9 +185,7 @@ def upload_chunk(request, upload_id: uuid.UUID):
     if session.status == session.Status.DONE:
         from .routes import _media_out
 
-        response = api.create_response(
-            request, _media_out(request, session.media_item), status=201
-        )
+        response = api.create_response(request, _media_out(request, session.media_item), status=201)
     else:
         response = HttpResponse(status=204)
     return _with_offset(response, session)
