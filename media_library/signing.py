@@ -1,7 +1,9 @@
 """Short-lived signed download links, for clients that hold no session (API scripts).
 
-The link names one item and its owner; it expires after MEDIA_SIGNED_URL_MAX_AGE_S and
-cannot be widened to another item. Only the holder of the link gets the file."""
+The link names one item and its owner; it expires after MEDIA_SIGNED_URL_MAX_AGE_S (10
+minutes unless configured) and cannot be widened to another item. Only the holder of the
+link gets the file: it is a bearer credential, so it lives minutes, not hours, and its
+`sig` is redacted from every log line (project/logging.py)."""
 
 from __future__ import annotations
 

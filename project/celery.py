@@ -4,9 +4,9 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab  # noqa: F401 - kept for schedules added by apps
-from celery.signals import task_postrun, task_prerun
+from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun
 
-from .logging import request_id_var
+from .logging import install_redaction, request_id_var
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
@@ -44,6 +44,15 @@ if float(os.environ.get("PRICE_REFRESH_INTERVAL_S", "86400")) > 0:
         "task": "generation.tasks.refresh_prices",
         "schedule": float(os.environ.get("PRICE_REFRESH_INTERVAL_S", "86400")),
     }
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _redact_worker_logs(logger=None, **_kwargs):
+    """Celery gives its task logger a handler of its own (outside settings.LOGGING):
+    it gets the same secret redaction as every handler LOGGING defines."""
+    if logger is not None:
+        install_redaction(logger)
 
 
 @task_prerun.connect
