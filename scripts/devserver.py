@@ -22,9 +22,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # project.web_server: one definition of the web process
-from project.web_server import web_server_argv  # noqa: E402
-
 VENV_BIN = Path(sys.executable).parent
 PRIVATE_REDIS_PORT = 6399
 children: list[subprocess.Popen] = []
@@ -143,6 +140,11 @@ def run() -> int:
     ).stdout.strip()
     host = configured("HOST", "127.0.0.1")
     port = configured("PORT", "8000")
+    # Imported here, not at the top: importing `project` loads the Celery app and with it
+    # Django's settings, which must not happen in this process before the environment is set.
+    sys.path.insert(0, str(ROOT))
+    from project.web_server import web_server_argv
+
     start(web_server_argv(python, host, port), env)
     (ROOT / "var").mkdir(exist_ok=True)
     start(

@@ -20,8 +20,6 @@ from pathlib import Path
 
 import httpx
 
-from project.web_server import web_server_argv
-
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / "var" / "test-logs"
 
@@ -213,6 +211,10 @@ class WebServer(ManagedProcess):
     """The web process exactly as `make run` and the README start it (uvicorn)."""
 
     def __init__(self, env: dict[str, str], port: int | None = None):
+        # Imported here: importing `project` evaluates Django's settings, which benches
+        # configure (DATABASE_URL, ...) only after importing this module.
+        from project.web_server import web_server_argv
+
         self.port = port or free_port()
         argv = web_server_argv(sys.executable, "127.0.0.1", str(self.port))
         super().__init__(f"web-{self.port}", argv, env)
