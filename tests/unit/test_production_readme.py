@@ -67,3 +67,15 @@ def test_an_unfilled_provider_key_fails_the_check_naming_the_variable():
     output = result.stdout + result.stderr
     assert "generation.W001" in output and "FAL_KEY is malformed" in output
     assert env["FAL_KEY"] not in output  # the value itself is never printed
+
+
+def test_the_readme_web_process_is_the_one_make_run_and_the_tests_start():
+    from project.web_server import web_server_argv
+
+    text = (ROOT / "README.md").read_text()
+    line = next(x for x in text.splitlines() if x.startswith("uvicorn project.asgi:application"))
+    readme_args = line.split()[1:]
+    shipped = web_server_argv("python", "127.0.0.1", "8001")[3:]  # after "python -m uvicorn"
+    assert readme_args == shipped
+    # And it never trusts a client-written X-Forwarded-For.
+    assert "--no-proxy-headers" in shipped and "--proxy-headers" not in shipped
