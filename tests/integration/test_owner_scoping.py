@@ -22,7 +22,8 @@ from editor.services.clips import clip_add
 from editor.services.timelines import timeline_create
 from generation.models import ApiToken, GenerationBudget, GenerationJob, JobStatus, PromptTemplate
 from generation.services.tokens import api_token_create
-from media_library.models import MediaItem
+from media_library import uploads
+from media_library.models import MediaItem, UploadSession
 from media_library.testing import make_image_bytes, make_video
 from project.live import broadcast
 
@@ -93,6 +94,12 @@ OBJECT_ROUTES = {
     "api:job_detail": (lambda w: {"job_id": w.live_job.pk}, None),
     "api:cancel_job": (lambda w: {"job_id": w.live_job.pk}, None),
     "api:retry_job": (lambda w: {"job_id": w.failed_job.pk}, None),
+    # Chunked uploads: every method on another user's upload is a 404 (PATCH, HEAD and
+    # DELETE too: tests/unit/test_chunked_uploads.py).
+    "media_library:upload_session": (lambda w: {"upload_id": w.upload.pk}, None),
+    "api:upload_status": (lambda w: {"upload_id": w.upload.pk}, None),
+    "api:upload_chunk": (lambda w: {"upload_id": w.upload.pk}, None),
+    "api:upload_cancel": (lambda w: {"upload_id": w.upload.pk}, None),
 }
 # Every other variant of the derived-file route, and the download form of the file URL.
 EXTRA_FILE_URLS = [
@@ -144,6 +151,8 @@ EXEMPT = {
     "media_library:close": "answers an empty fragment, reads nothing",
     "media_library:upload": "creates the caller's own item from the uploaded bytes only",
     "api:upload_media": "creates the caller's own item from the uploaded bytes only",
+    "media_library:upload_sessions": "opens the caller's own chunked upload; takes no ids",
+    "api:upload_start": "opens the caller's own chunked upload; takes no ids",
     "editor:timeline_create": "creates the caller's own timeline; takes no ids",
     "generation:template_save": "creates the caller's own template; takes no ids",
     "generation:token_create": "creates the caller's own token; takes no ids",
@@ -246,6 +255,8 @@ def world(user, other_user, settings, tmp_path):
         file_name=f"{SECRET} export",
         status=Export.Status.QUEUED,
     )
+    settings.UPLOAD_PARTIAL_DIR = tmp_path / "partial"
+    w.upload = uploads.upload_create(owner=user, filename=f"{SECRET}.mp4", size=1000)
     w.client = Client()
     w.client.force_login(other_user)
     w.mallory_timeline = timeline_create(owner=other_user, name="mine")
@@ -267,6 +278,7 @@ def snapshot(w) -> dict:
         "clips": list(Clip.objects.filter(track__timeline__owner=alice).order_by("pk").values()),
         "exports": list(Export.objects.filter(owner=alice).order_by("pk").values()),
         "budget": list(GenerationBudget.objects.filter(user=alice).values()),
+        "uploads": list(UploadSession.objects.filter(owner=alice).values()),
         "mallory_jobs": GenerationJob.objects.filter(owner=w.mallory).count(),
         "mallory_media": MediaItem.objects.filter(owner=w.mallory).count(),
         "mallory_clips": Clip.objects.filter(track__timeline__owner=w.mallory).count(),
