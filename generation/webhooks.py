@@ -5,6 +5,11 @@ token is a 404) and the provider's signature over the raw body (fal ED25519, Rep
 Standard Webhooks — providers/signatures.py): a bad or missing signature, or a timestamp
 more than WEBHOOK_TOLERANCE_S off (a replay), is a 401. Neither changes anything. Even a verified body is not trusted for the result: a webhook only makes
 the job's next status call happen now, so duplicate and late deliveries are harmless.
+A signature stays valid for WEBHOOK_TOLERANCE_S, so a captured webhook can be replayed:
+job_webhook_received allows one webhook-triggered status call per job per
+WEBHOOK_POLL_MIN_INTERVAL_S (the answer is 200 at once either way).
+
+The token is a secret in the URL: project.logging redacts it from every log line.
 """
 
 from __future__ import annotations

@@ -4,9 +4,13 @@ worker never sleeps waiting for a provider. Webhooks only make the next poll hap
 from __future__ import annotations
 
 import logging
+import math
+import time
 from dataclasses import asdict
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -167,11 +171,37 @@ def _fail_with(job: GenerationJob, error: ProviderError) -> None:
     job_fail(job, code=error.code, message=error.user_message, detail=error.detail)
 
 
+WEBHOOK_POLL_SLACK_S = 0.05
+
+
+def webhook_poll_key(job_id: int) -> str:
+    return f"generation:webhook-poll:{job_id}"
+
+
 def job_webhook_received(*, job: GenerationJob) -> bool:
     """A provider says something changed: poll now instead of at the next countdown.
     Duplicate and late deliveries find the job finished (or a poll already due) and do
-    nothing. The payload itself is not trusted: the status call is the truth."""
+    nothing. The payload itself is not trusted: the status call is the truth.
+
+    At most one webhook-triggered poll per job per WEBHOOK_POLL_MIN_INTERVAL_S: a valid
+    webhook replayed a hundred times (its signature stays valid for WEBHOOK_TOLERANCE_S)
+    must not become a hundred provider status calls. The window is one atomic Redis
+    `SET NX EX` (cache.add), shared by every web node. A webhook inside the window is
+    not dropped: if the job's next poll is later than the window's end, that poll is
+    brought forward to the window's end, so a completion reported during the window is
+    seen within the interval (and the normal poll chain and the sweeper stay behind it)."""
     job.refresh_from_db()
     if job.status not in POLLED or is_local(job.provider):
         return False
-    return schedule_poll(job, 0)
+    interval = settings.WEBHOOK_POLL_MIN_INTERVAL_S
+    now = time.time()
+    key = webhook_poll_key(job.pk)
+    if cache.add(key, now + interval, timeout=math.ceil(interval)):
+        return schedule_poll(job, 0)
+    window_end = cache.get(key) or now
+    due = job.next_poll_at.timestamp() if job.next_poll_at else None
+    # The slack absorbs the microsecond rounding of a poll this branch scheduled for
+    # window_end itself (else every replay would re-schedule it).
+    if due is not None and due <= window_end + WEBHOOK_POLL_SLACK_S:
+        return False  # a poll is already due (or running) before the window closes
+    return schedule_poll(job, max(0.0, window_end - now))

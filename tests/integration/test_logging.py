@@ -138,6 +138,7 @@ def test_request_id_is_on_every_line_of_a_request(user, caplog, enqueued, settin
 
 
 def test_production_logs_are_json(settings):
-    assert settings.LOGGING["handlers"]["console"]["filters"] == ["request_id"]
+    # The request id first, then secret redaction (tests/unit/test_log_redaction.py).
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["request_id", "redact"]
     spec = settings.LOGGING["formatters"]["json"]
     assert spec["()"].endswith("JsonFormatter") and "request_id" in spec["fmt"]
