@@ -6,9 +6,13 @@ catches damage the header walk cannot see."""
 from __future__ import annotations
 
 import io
+import json
 import struct
+import subprocess
+import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -54,6 +58,48 @@ def test_tiny_gif_with_huge_canvas_and_many_frames_is_refused_fast(frames):
     # Decoding it took ~10 s and +800 MB; the header walk takes milliseconds and a few kB.
     assert elapsed < 1.0
     assert peak < 2 * 1024 * 1024
+
+
+# tracemalloc sees Python's allocations only, not Pillow's C buffers: the process's peak
+# RSS, in a fresh interpreter so earlier tests' peaks do not hide growth, sees both.
+RSS_PROBE = """
+import io, json, resource, sys, time
+from media_library.sniffing import MediaRejected, sniff
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+try:
+    sniff(io.BytesIO(data), max_image_pixels=50_000_000)
+    code = None
+except MediaRejected as exc:
+    code = exc.code
+elapsed = time.perf_counter() - started
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"code": code, "s": elapsed, "rss_kb": after - before}))
+"""
+
+
+@pytest.mark.parametrize("kind", ["gif", "webp"])
+def test_bomb_refusal_grows_the_process_peak_rss_by_almost_nothing(kind, tmp_path):
+    data = (
+        animated_gif_bomb(7000, 7000, 100) if kind == "gif" else animated_webp_bomb(7000, 7000, 100)
+    )
+    path = tmp_path / f"bomb.{kind}"
+    path.write_bytes(data)
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", RSS_PROBE, str(path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["code"] == "animation_too_large"
+    assert result["s"] < 1.0
+    # Decoding would need 49 MP per frame (~200 MB for WebP's two RGBA canvases).
+    assert result["rss_kb"] < 10 * 1024, result
 
 
 def test_gif_with_more_frames_than_the_cap_is_refused_before_walking_them_all():
