@@ -5,10 +5,16 @@ cancelling is a flag the steps read. They are safe to run twice (late acks redel
 task whose worker died): every step claims the job before acting.
 """
 
+import logging
+
 from celery import shared_task
+from celery.signals import worker_ready, worker_shutdown
 from django.db import InterfaceError, OperationalError
 
 from . import services
+from .services import workers
+
+logger = logging.getLogger("generation.jobs")
 
 # A database that drops its connections (restart, failover, pg_terminate_backend) fails
 # the step that was using one; without a retry the job's chain of steps stops until the
@@ -49,7 +55,35 @@ def cancel(job_id: int) -> None:
 
 @shared_task(name="generation.tasks.sweep", **DB_RETRY)
 def sweep() -> dict:
-    return services.job_sweep()
+    counts = services.job_sweep()
+    counts["dead_worker_jobs"] = workers.recover_dead_claims()
+    return counts
+
+
+@shared_task(name="generation.tasks.recover_dead_workers", **DB_RETRY)
+def recover_dead_workers() -> dict:
+    """Jobs and partial files of worker lives that are gone (see services.workers)."""
+    from .services.finalize import _work_dir
+
+    return {
+        "jobs": workers.recover_dead_claims(),
+        "partials": workers.remove_dead_partials(_work_dir()),
+    }
+
+
+@worker_ready.connect
+def _recover_on_start(sender=None, **_kwargs) -> None:
+    # A worker coming back takes over at once what its previous life (or another dead
+    # worker) held, instead of waiting for the lease to lapse and the sweeper (~2 min).
+    try:
+        workers.on_worker_ready(sender.hostname)
+    except Exception:  # noqa: BLE001 - never stop a worker from starting; the sweeper remains
+        logger.exception("could not re-dispatch the jobs of dead workers")
+
+
+@worker_shutdown.connect
+def _unregister_on_stop(**_kwargs) -> None:
+    workers.unregister()
 
 
 @shared_task(name="generation.tasks.refresh_prices", **DB_RETRY)

@@ -27,6 +27,7 @@ from ..validation import clean_text
 from .providers import get_provider, submission_of
 from .scheduling import backoff_s, claim_lease, enqueue, lease_heartbeat, release_lease
 from .transitions import IllegalTransition, job_fail, job_mark_cancelled, job_mark_succeeded
+from .workers import work_prefix
 
 logger = logging.getLogger("generation.jobs")
 
@@ -75,7 +76,10 @@ def job_finalize(*, job_id: int) -> None:
         return
     try:
         info = _result_info(job)
-        with tempfile.TemporaryDirectory(dir=_work_dir()) as tmp, lease_heartbeat(job.pk):
+        with (
+            tempfile.TemporaryDirectory(dir=_work_dir(), prefix=work_prefix()) as tmp,
+            lease_heartbeat(job.pk),
+        ):
             downloaded = fetch_result(
                 info.url,
                 Path(tmp) / "result.mp4",

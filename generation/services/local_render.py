@@ -24,6 +24,7 @@ from .transitions import (
     job_mark_running,
     job_update_live,
 )
+from .workers import work_prefix
 
 logger = logging.getLogger("generation.jobs")
 
@@ -59,7 +60,10 @@ def job_render_local(*, job_id: int) -> None:
     def should_cancel() -> bool:
         return progress.cancel_requested()
 
-    with tempfile.TemporaryDirectory(dir=_work_dir()) as tmp, lease_heartbeat(job.pk):
+    with (
+        tempfile.TemporaryDirectory(dir=_work_dir(), prefix=work_prefix()) as tmp,
+        lease_heartbeat(job.pk),
+    ):
         out_path = Path(tmp) / "render.mp4"
         try:
             _render_video(

@@ -80,6 +80,10 @@ def claim_lease(job: GenerationJob, *, statuses: tuple[str, ...]) -> bool:
     )
     if claimed:
         job.lease_until = job.next_poll_at = until
+        # Which worker life holds it: a restart re-dispatches a dead life's jobs at once.
+        from .workers import record_claim
+
+        record_claim(job.pk)
     return bool(claimed)
 
 

@@ -75,6 +75,9 @@ def job_submit(*, job_id: int) -> None:
             job = job_mark_submitting(job, lease_s=lease_s())
         except IllegalTransition:
             return  # another worker claimed it, or it was cancelled
+        from .workers import record_claim
+
+        record_claim(job.pk)  # a restart re-dispatches a dead submitter's job (reconciled)
     elif job.status == JobStatus.SUBMITTING:
         # Only after the previous claim lapsed: that worker died or gave up mid-call.
         if not claim_lease(job, statuses=(JobStatus.SUBMITTING,)):
