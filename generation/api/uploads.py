@@ -53,7 +53,8 @@ class UploadOut(Schema):
 
 
 class UploadErrorOut(ErrorOut):
-    code: str
+    # Absent only from the API's generic errors (a malformed body, a missing token).
+    code: str | None = None
     offset: int | None = None
 
 
@@ -68,10 +69,13 @@ UPLOAD_ERRORS = {
     429: ErrorOut,
 }
 
+# tus's media type; plain application/octet-stream is accepted as well (the body is raw
+# bytes either way, the type is not checked).
 CHUNK_BODY = {
     "required": True,
     "content": {
-        "application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}
+        "application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
     },
 }
 OFFSET_HEADER = [
