@@ -196,6 +196,7 @@ const storedOffset = (xhr) => {
 // Where a known upload stands: {offset, chunk, status, cardUrl} or null if it is gone.
 async function sessionState(state, url) {
   const xhr = await send(state, "GET", url, { headers: { Accept: "application/json" } });
+  if (xhr.status >= 500) throw new Error("network"); // unknown: ask again later
   if (xhr.status !== 200) return null;
   const data = JSON.parse(xhr.responseText);
   return { offset: data.offset, chunk: data.chunk_size, status: data.status, cardUrl: data.card_url };
@@ -204,15 +205,12 @@ async function sessionState(state, url) {
 async function openSession(state, file, sessionsUrl) {
   const previous = resumeTable()[fingerprint(file)];
   if (previous) {
-    try {
-      const known = await sessionState(state, previous.url);
-      if (known && (known.status === "open" || known.status === "done")) {
-        return { url: previous.url, ...known, resumed: known.offset > 0 };
-      }
-    } catch (error) {
-      if (state.cancelled) throw error;
+    // A network error here propagates: the caller retries rather than start over.
+    const known = await sessionState(state, previous.url);
+    if (known && (known.status === "open" || known.status === "done")) {
+      return { url: previous.url, ...known, resumed: known.offset > 0 };
     }
-    forget(file);
+    forget(file); // expired, cancelled or refused: a new upload
   }
   const xhr = await send(state, "POST", sessionsUrl, {
     body: JSON.stringify({ filename: file.name, size: file.size, type: file.type || "" }),
