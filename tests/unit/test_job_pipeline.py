@@ -336,13 +336,35 @@ def test_webhook_polls_now_and_duplicates_are_harmless(user, provider, enqueued)
     job = submitted(user)
     assert job_webhook_received(job=job)
     assert enqueued == [("poll", (job.pk, 2), 0)]
-    job_webhook_received(job=job)
-    assert enqueued[-1] == ("poll", (job.pk, 3), 0)
+    # A duplicate inside WEBHOOK_POLL_MIN_INTERVAL_S: the poll it asks for is already due.
+    assert job_webhook_received(job=job) is False
+    assert enqueued == [("poll", (job.pk, 2), 0)]
     provider.statuses = [StatusReport(State.COMPLETED, result=ResultInfo(url="http://x/v"))]
-    job_poll(job_id=job.pk, seq=2)  # superseded by the second webhook
-    job_poll(job_id=job.pk, seq=3)
+    job_poll(job_id=job.pk, seq=2)
     assert provider.count("status") == 1 and fresh(job).status == S.DOWNLOADING
     assert job_webhook_received(job=job) is False  # late delivery
+
+
+def test_a_webhook_inside_the_window_brings_the_next_poll_to_the_window_end(
+    user, provider, enqueued, settings
+):
+    """Replays cost one status call per window; the poll a replay asks for is not lost
+    but moved to the window's end (never later than the regular poll)."""
+    settings.WEBHOOK_POLL_MIN_INTERVAL_S = 5.0
+    settings.GENERATION_POLL_MIN_S = settings.GENERATION_POLL_MAX_S = 30.0
+    job = submitted(user)
+    assert job_webhook_received(job=job)
+    provider.statuses = [StatusReport(State.RUNNING)]
+    job_poll(job_id=job.pk, seq=2)  # the provider is not done yet: next poll in ~30 s
+    assert enqueued[-1][1] == (job.pk, 3) and enqueued[-1][2] > 20
+    assert job_webhook_received(job=fresh(job))  # a replay (or a later event) in the window
+    name, (job_id, seq), countdown = enqueued[-1]
+    assert (name, job_id, seq) == ("poll", job.pk, 4) and 0 < countdown <= 5.0
+    before = list(enqueued)
+    for _ in range(20):
+        assert job_webhook_received(job=fresh(job)) is False
+    assert enqueued == before
+    assert provider.count("status") == 1
 
 
 def test_cancel_work_calls_the_provider_and_settles(user, provider, enqueued):
