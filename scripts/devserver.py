@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -194,14 +195,23 @@ def exec_with_redis(command: list[str]) -> int:
         stop_children()
 
 
+def test_redis_db(slot: str) -> int:
+    """Tests use their own Redis DB: 9 for `make test` (slot "ci" or none), and for any
+    other CUTROOM_TEST_SLOT one of 10-15 picked by the slot's name, so two test runs in
+    parallel (a developer's and CI's) never consume each other's Celery tasks."""
+    if slot in ("", "ci"):
+        return 9
+    return 10 + zlib.crc32(slot.encode()) % 6
+
+
 def ensure_redis_for_tests() -> str:
-    """Tests use their own Redis DB (9 unless REDIS_URL says otherwise) on the Redis found."""
+    """The Redis found (REDIS_URL's DB kept when REDIS_URL is set), else test_redis_db()."""
     wanted = os.environ.get("REDIS_URL")
     url = ensure_redis()
     if wanted:
         return url
     parsed = urlparse(url)
-    return f"{parsed.scheme}://{parsed.netloc}/9"
+    return f"{parsed.scheme}://{parsed.netloc}/{test_redis_db(os.environ.get('CUTROOM_TEST_SLOT', ''))}"
 
 
 if __name__ == "__main__":
