@@ -26,7 +26,8 @@ def _filters(request) -> dict:
     return {
         "kind": q.get("kind") if q.get("kind") in MediaItem.Kind.values else "",
         "source": q.get("source") if q.get("source") in MediaItem.Source.values else "",
-        "search": q.get("q", "").strip()[: selectors.SEARCH_MAX],
+        # PostgreSQL refuses NUL in text parameters; no title can contain one anyway.
+        "search": q.get("q", "").replace("\x00", "").strip()[: selectors.SEARCH_MAX],
     }
 
 
