@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from project.live import broadcast_on_commit, render_fragment
+from project.state_machine import IllegalTransition, StateMachine
 
 from . import processing
 from .models import MediaItem
@@ -26,6 +27,7 @@ from .sniffing import MediaRejected, clean_title, sniff
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "IllegalTransition",
     "MediaRejected",
     "media_create_from_file",
     "media_delete",
@@ -40,8 +42,22 @@ EMPTY = "This file is empty (0 bytes)."
 PROCESSING_FAILED = "We could not read this file's video or audio, so it cannot be used."
 
 
-class IllegalTransition(Exception):
-    """A state change that the item's current state does not allow."""
+CARD_UPDATE = "media_library/live/card_update.html"
+
+Status = MediaItem.Status
+
+# Processing runs once per upload; a finished item never changes state again (a failed
+# one is deleted and uploaded anew).
+ALLOWED: dict[str, frozenset[str]] = {
+    Status.PROCESSING: frozenset({Status.READY, Status.FAILED}),
+    Status.READY: frozenset(),
+    Status.FAILED: frozenset(),
+}
+
+# Every transition pushes the updated card after commit.
+MEDIA = StateMachine(
+    "media", MediaItem, ALLOWED, push=lambda item: _push_on_commit(item, CARD_UPDATE)
+)
 
 
 def _max_bytes() -> int:
@@ -51,10 +67,11 @@ def _max_bytes() -> int:
 def media_check_size(*, size: int) -> None:
     """Refuse empty and oversized files. Views call it before reading the body too."""
     if size <= 0:
-        raise MediaRejected(EMPTY)
+        raise MediaRejected(EMPTY, "empty")
     if size > _max_bytes():
         raise MediaRejected(
-            f"This file is too large: the limit is {settings.MEDIA_MAX_UPLOAD_MB:,} MB."
+            f"This file is too large: the limit is {settings.MEDIA_MAX_UPLOAD_MB:,} MB.",
+            "file_too_large",
         )
 
 
@@ -198,62 +215,67 @@ def media_process(*, media_id: int) -> MediaItem | None:
     return media_mark_ready(media_id=media_id, info=info, thumbnails=thumbs)
 
 
-def _locked_processing(media_id: int) -> MediaItem | None:
-    item = MediaItem.objects.select_for_update().filter(pk=media_id).first()
-    if item is None:
-        return None
-    if item.status != MediaItem.Status.PROCESSING:
-        raise IllegalTransition(f"media {media_id} is {item.status}, not processing")
-    return item
+def _media_transition(item: MediaItem, to: str, **fields) -> MediaItem | None:
+    """The guarded move; None when the item was deleted meanwhile (nothing to mark)."""
+    try:
+        return MEDIA.transition_or_raise(item, to, **fields)
+    except IllegalTransition as exc:
+        if exc.code == IllegalTransition.STALE and exc.found is None:
+            return None
+        raise
 
 
 def media_mark_ready(
     *, media_id: int, info: processing.Probe, thumbnails: processing.Thumbnails
 ) -> MediaItem | None:
     """PROCESSING -> READY with the probed facts and the derived images."""
+    item = MediaItem.objects.filter(pk=media_id).first()
+    if item is None:
+        return None
+    # Refused before the derived images are stored: a redelivered run changes nothing.
+    MEDIA.check(item, Status.READY)
     saved: list[str] = []
+    moved = None
     try:
+        fields = {
+            "duration_s": info.duration_s,
+            "width": info.width,
+            "height": info.height,
+            "fps": info.fps,
+            "video_codec": info.video_codec,
+            "audio_codec": info.audio_codec,
+            "has_audio": info.has_audio,
+            "metadata": {**item.metadata, "probe": info.extra},
+            "filmstrip_frames": thumbnails.filmstrip_frames,
+            "error_message": "",
+        }
+        for field, data, name in (
+            ("poster", thumbnails.poster_jpeg, "poster.jpg"),
+            ("filmstrip", thumbnails.filmstrip_jpeg, "filmstrip.jpg"),
+            ("waveform", thumbnails.waveform_png, "waveform.png"),
+        ):
+            if data:
+                getattr(item, field).save(name, ContentFile(data), save=False)
+                saved.append(getattr(item, field).name)
+                fields[field] = getattr(item, field).name
         with transaction.atomic():
-            item = _locked_processing(media_id)
-            if item is None:
-                return None
-            item.duration_s = info.duration_s
-            item.width, item.height, item.fps = info.width, info.height, info.fps
-            item.video_codec, item.audio_codec = info.video_codec, info.audio_codec
-            item.has_audio = info.has_audio
-            item.metadata = {**item.metadata, "probe": info.extra}
-            for field, data, name in (
-                ("poster", thumbnails.poster_jpeg, "poster.jpg"),
-                ("filmstrip", thumbnails.filmstrip_jpeg, "filmstrip.jpg"),
-                ("waveform", thumbnails.waveform_png, "waveform.png"),
-            ):
-                if data:
-                    getattr(item, field).save(name, ContentFile(data), save=False)
-                    saved.append(getattr(item, field).name)
-            item.filmstrip_frames = thumbnails.filmstrip_frames
-            item.status = MediaItem.Status.READY
-            item.error_message = ""
-            item.save()
-            _push_on_commit(item, "media_library/live/card_update.html")
-    except BaseException:
-        storage = MediaItem._meta.get_field("poster").storage
-        for name in saved:
-            storage.delete(name)
-        raise
-    return item
+            moved = _media_transition(item, Status.READY, **fields)
+    finally:
+        if moved is None:
+            # Not marked ready (error, lost race, deleted item): the images belong to no row.
+            storage = MediaItem._meta.get_field("poster").storage
+            for name in saved:
+                storage.delete(name)
+    return moved
 
 
 def media_mark_failed(*, media_id: int, message: str) -> MediaItem | None:
     """PROCESSING -> FAILED with a sentence for the user."""
+    item = MediaItem.objects.filter(pk=media_id).first()
+    if item is None:
+        return None
     with transaction.atomic():
-        item = _locked_processing(media_id)
-        if item is None:
-            return None
-        item.status = MediaItem.Status.FAILED
-        item.error_message = message[:300]
-        item.save(update_fields=["status", "error_message", "updated_at"])
-        _push_on_commit(item, "media_library/live/card_update.html")
-    return item
+        return _media_transition(item, Status.FAILED, error_message=message[:300])
 
 
 # --- user actions ----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Exports: start, cancel, and the guarded state changes the worker makes.
 
-States: queued -> running -> succeeded | failed | cancelled; queued -> cancelled.
+States (the ALLOWED table below, applied by project.state_machine): queued -> running ->
+succeeded | failed | cancelled; queued -> cancelled.
 The timeline is frozen into `Export.spec` when the export starts, so edits made while it
 renders do not change it. The worker (editor.tasks.export_run -> export_run) renders
 into MEDIA_ROOT/tmp/exports, registers the file as a MediaItem (source export) through
@@ -24,6 +25,7 @@ from editor.export.runner import ffmpeg_binary, run_ffmpeg
 from editor.export.spec import TimelineSpec
 from editor.live import push_export
 from editor.models import Export, Timeline
+from project.state_machine import StateMachine
 
 # STORED and timeline_spec are re-exported: spec building and localising live in .export_sources.
 from .export_sources import STORED as STORED
@@ -40,8 +42,19 @@ def _setting(name: str, default):
     return getattr(settings, name, default)
 
 
-class IllegalTransition(Exception):
-    """A state change the export's current state does not allow."""
+Status = Export.Status
+
+ALLOWED: dict[str, frozenset[str]] = {
+    Status.QUEUED: frozenset({Status.RUNNING, Status.CANCELLED}),
+    # RUNNING -> RUNNING: a redelivered task (its worker died mid-render) restarts it.
+    Status.RUNNING: frozenset({Status.RUNNING, Status.SUCCEEDED, Status.FAILED, Status.CANCELLED}),
+    Status.SUCCEEDED: frozenset(),
+    Status.FAILED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+# Every transition pushes the export card after commit.
+EXPORTS = StateMachine("export", Export, ALLOWED, push=lambda export: push_export(export))
 
 
 def export_output_size(*, width: int, height: int, preset: str) -> tuple[int, int]:
@@ -114,7 +127,7 @@ def export_cancel(*, export: Export) -> Export:
     with transaction.atomic():
         current = Export.objects.select_for_update().get(pk=export.pk)
         if current.status == Export.Status.QUEUED:
-            _finish(current, Export.Status.CANCELLED, "Export cancelled.")
+            EXPORTS.transition_or_raise(current, Status.CANCELLED, **_finished(Status.CANCELLED))
         elif current.status == Export.Status.RUNNING:
             if not current.cancel_requested:
                 current.cancel_requested = True
@@ -125,35 +138,32 @@ def export_cancel(*, export: Export) -> Export:
     return current
 
 
-def _finish(export: Export, status: str, message: str = "", result=None) -> None:
-    export.status = status
-    export.error_message = message[:300]
-    export.finished_at = timezone.now()
-    export.eta_s = None
-    fields = ["status", "error_message", "finished_at", "eta_s", "updated_at"]
-    if status == Export.Status.SUCCEEDED:
-        export.progress = 1.0
-        export.result = result
-        fields += ["progress", "result"]
-    export.save(update_fields=fields)
-    push_export(export)
+CANCELLED_MESSAGE = "Export cancelled."
+
+
+def _finished(status: str, message: str = "", result=None) -> dict:
+    """The fields a transition to a final state writes with it."""
+    if status == Status.CANCELLED:
+        message = message or CANCELLED_MESSAGE
+    fields = {"error_message": message[:300], "finished_at": timezone.now(), "eta_s": None}
+    if status == Status.SUCCEEDED:
+        fields.update(progress=1.0, result=result)
+    return fields
 
 
 def export_mark_running(*, export_id: int) -> Export | None:
     """Queued -> running. A running export seen again is a redelivered task (the worker
-    died mid-render): it restarts. Anything else (cancelled, finished, gone) -> None."""
+    died mid-render): it restarts. Anything else (cancelled, finished, gone, or moved by
+    someone else meanwhile) -> None."""
     with transaction.atomic():
-        export = Export.objects.select_for_update().filter(pk=export_id).first()
+        export = Export.objects.filter(pk=export_id).first()
         if export is None or export.status not in Export.LIVE_STATES:
             return None
         if export.cancel_requested:
-            _finish(export, Export.Status.CANCELLED, "Export cancelled.")
+            EXPORTS.transition(export, Status.CANCELLED, **_finished(Status.CANCELLED))
             return None
-        export.status = Export.Status.RUNNING
-        export.started_at = timezone.now()
-        export.progress = 0
-        export.save(update_fields=["status", "started_at", "progress", "updated_at"])
-        push_export(export)
+        if not EXPORTS.transition(export, Status.RUNNING, started_at=timezone.now(), progress=0):
+            return None
     return export
 
 
@@ -169,11 +179,15 @@ def export_set_progress(*, export: Export, fraction: float, eta_s: float | None)
 
 
 def _mark_terminal(export_id: int, status: str, message: str = "", result=None) -> Export:
+    """The worker's outcome for a running export. Raises IllegalTransition when it is no
+    longer running (cancelled, or failed by the sweeper, meanwhile)."""
+    export = Export.objects.get(pk=export_id)
     with transaction.atomic():
-        export = Export.objects.select_for_update().get(pk=export_id)
-        if export.status != Export.Status.RUNNING:
-            raise IllegalTransition(f"export {export_id} is {export.status}, not running")
-        _finish(export, status, message, result)
+        # from_state: an outcome only ends a render, even where the table has another
+        # way into the final state (queued -> cancelled is export_cancel's, not ours).
+        EXPORTS.transition_or_raise(
+            export, status, from_state=Status.RUNNING, **_finished(status, message, result)
+        )
     return export
 
 
@@ -186,10 +200,11 @@ def export_mark_failed(*, export_id: int, message: str) -> Export:
 
 
 def export_mark_cancelled(*, export_id: int) -> Export:
-    return _mark_terminal(export_id, Export.Status.CANCELLED, "Export cancelled.")
+    return _mark_terminal(export_id, Export.Status.CANCELLED)
 
 
-def _work_dir() -> Path:
+def export_work_dir() -> Path:
+    """Where renders and their fetched sources live while an export runs."""
     path = Path(settings.MEDIA_ROOT) / "tmp" / "exports"
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -197,7 +212,7 @@ def _work_dir() -> Path:
 
 def export_run(*, export_id: int) -> Export | None:
     """The worker's whole job for one export (the Celery task only calls this)."""
-    sources = _work_dir() / f"export-{export_id}-sources"
+    sources = export_work_dir() / f"export-{export_id}-sources"
     try:
         return _export_run(export_id=export_id, sources=sources)
     finally:
@@ -210,7 +225,7 @@ def _export_run(*, export_id: int, sources: Path) -> Export | None:
     export = export_mark_running(export_id=export_id)
     if export is None:
         return None
-    output = str(_work_dir() / f"export-{export.pk}.mp4")
+    output = str(export_work_dir() / f"export-{export.pk}.mp4")
     spec = TimelineSpec.from_dict(export.spec)
     try:
         spec = _localize(spec, sources)

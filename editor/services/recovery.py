@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from editor.models import Export
 
-from .exports import _finish, _work_dir
+from .exports import export_mark_failed, export_work_dir
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ WORKER_LOST = (
 
 def export_leftovers_remove(*, export_id: int) -> None:
     """The partial MP4 and the fetched sources of one export, if any."""
-    folder = _work_dir()
+    folder = export_work_dir()
     (folder / f"export-{export_id}.mp4").unlink(missing_ok=True)
     shutil.rmtree(folder / f"export-{export_id}-sources", ignore_errors=True)
 
@@ -60,7 +60,9 @@ def export_sweep(*, stale_after_s: float | None = None) -> list[int]:
                 or export.updated_at >= cutoff
             ):
                 continue
-            _finish(export, Export.Status.FAILED, WORKER_LOST)
+            # The worker's own guarded running -> failed step; the lock keeps it from
+            # racing the recheck above, so it cannot find the export moved.
+            export_mark_failed(export_id=export_id, message=WORKER_LOST)
         export_leftovers_remove(export_id=export_id)
         logger.warning("export %s: no progress for %ss, marked failed", export_id, stale_after_s)
         failed.append(export_id)

@@ -126,7 +126,14 @@ def job_cancel(*, job: GenerationJob) -> GenerationJob:
 
     job.refresh_from_db()
     if job.is_terminal:
-        raise IllegalTransition(f"job {job.pk} is already {job.status}")
+        raise IllegalTransition(
+            f"job {job.pk} is already {job.status}",
+            code=IllegalTransition.NOT_ALLOWED,
+            machine="job",
+            pk=job.pk,
+            from_state=job.status,
+            to_state=JobStatus.CANCELLED,
+        )
     GenerationJob.objects.filter(pk=job.pk).update(cancel_requested=True)
     job.cancel_requested = True
     if job.status == JobStatus.QUEUED:

@@ -1,9 +1,10 @@
 """Every change of a job's state is one guarded function here.
 
-Each transition is a conditional UPDATE (`WHERE id = … AND status = <the state we saw>`),
-so two workers racing on one job (a redelivered task, a duplicate webhook, the sweeper)
-cannot both win: the loser gets IllegalTransition and does nothing. Every transition pushes
-the job card after commit and logs one line.
+Each transition goes through project.state_machine with the ALLOWED table below: a
+conditional UPDATE (`WHERE id = … AND status = <the state we saw>`), so two workers racing
+on one job (a redelivered task, a duplicate webhook, the sweeper) cannot both win: the
+loser gets IllegalTransition and does nothing. Every transition pushes the job card after
+commit and logs one line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+
+from project.state_machine import IllegalTransition, StateMachine
 
 from ..live import push_job
 from ..models import LIVE_STATUSES, GenerationJob, JobStatus
@@ -46,15 +49,14 @@ STAMP = {
 }
 
 
-class IllegalTransition(Exception):
-    """The job is not in a state that allows this change (or another worker moved it)."""
+# The push after every transition; IllegalTransition is the shared class, which the
+# pipeline's modules import from here.
+JOBS = StateMachine("job", GenerationJob, ALLOWED, push=push_job)
 
 
 def transition(job: GenerationJob, to: str, **fields: Any) -> GenerationJob:
     """Move `job` from the state it is in to `to`, setting `fields`, or raise."""
     current = job.status
-    if to not in ALLOWED.get(current, frozenset()):
-        raise IllegalTransition(f"job {job.pk}: {current} -> {to} is not allowed")
     now = timezone.now()
     if to in STAMP:
         fields.setdefault(STAMP[to], now)
@@ -62,16 +64,7 @@ def transition(job: GenerationJob, to: str, **fields: Any) -> GenerationJob:
         fields.setdefault("next_poll_at", None)
         fields.setdefault("lease_until", None)
         fields.setdefault("eta_at", None)
-    updated = GenerationJob.objects.filter(pk=job.pk, status=current).update(
-        status=to, updated_at=now, **fields
-    )
-    if not updated:
-        job.refresh_from_db()
-        raise IllegalTransition(f"job {job.pk}: expected {current}, found {job.status}")
-    for name, value in fields.items():
-        setattr(job, name, value)
-    job.status = to
-    job.updated_at = now
+    JOBS.transition_or_raise(job, to, updated_at=now, **fields)
     logger.info(
         "job %s %s -> %s",
         job.pk,
@@ -86,7 +79,6 @@ def transition(job: GenerationJob, to: str, **fields: Any) -> GenerationJob:
             "error_code": fields.get("error_code", ""),
         },
     )
-    push_job(job)
     return job
 
 
@@ -114,7 +106,13 @@ def job_update_live(job: GenerationJob, **fields: Any) -> bool:
 
 def job_mark_submitting(job: GenerationJob, *, lease_s: float) -> GenerationJob:
     if job.cancel_requested:
-        raise IllegalTransition(f"job {job.pk}: cancel requested")
+        raise IllegalTransition(
+            f"job {job.pk}: cancel requested",
+            machine=JOBS.name,
+            pk=job.pk,
+            from_state=job.status,
+            to_state=S.SUBMITTING,
+        )
     now = timezone.now()
     return transition(
         job,
