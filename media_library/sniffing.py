@@ -66,6 +66,11 @@ TITLE_MAX = 200
 class MediaRejected(Exception):
     """Bad input. `message` is shown to the user as is; `code` is for programs."""
 
+    # Refusals for size (bytes, pixels, frames): the views answer 413 for these, 400 else.
+    TOO_LARGE = frozenset(
+        {"file_too_large", "image_too_large", "animation_too_large", "animation_too_many_frames"}
+    )
+
     def __init__(self, message: str, code: str = "invalid"):
         super().__init__(message)
         self.message = message

@@ -12,13 +12,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from project.body_limits import MULTIPART_SLACK
+
 from . import selectors, services, uploads
 from .models import MediaItem
 from .serving import file_response
-
-# Multipart framing around a file is small; anything beyond this over the cap is refused
-# before Django reads (and writes to disk) a single byte of the body.
-MULTIPART_SLACK = 64 * 1024
 
 
 def _filters(request) -> dict:
@@ -109,7 +107,7 @@ def upload(request):
     try:
         item = services.media_upload_create(owner=request.user, uploaded_file=uploaded)
     except services.MediaRejected as exc:
-        status = 413 if "too large" in exc.message else 400
+        status = 413 if exc.code in services.MediaRejected.TOO_LARGE else 400
         return _upload_error(exc.message, status)
     return _card_created(request, item)
 

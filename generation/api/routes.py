@@ -16,7 +16,8 @@ from media_library.selectors import media_list
 from media_library.serving import file_response
 from media_library.signing import download_token, item_for_download_token
 from media_library.sniffing import clean_title
-from media_library.views import MULTIPART_SLACK, single_upload_limit
+from media_library.views import single_upload_limit
+from project.body_limits import MULTIPART_SLACK
 
 from .. import catalog, pricing, selectors
 from ..catalog.spec import short_side
@@ -244,9 +245,10 @@ UPLOAD_BODY = {
 }
 
 
-def _refused(message: str) -> tuple[int, dict[str, Any]]:
-    # The media service's own convention (as the browser upload view reads it).
-    return (413 if "too large" in message else 400), {"message": message, "errors": {}}
+def _refused(exc: media_services.MediaRejected) -> tuple[int, dict[str, Any]]:
+    # The same mapping as the browser upload view: size refusals are 413.
+    status = 413 if exc.code in media_services.MediaRejected.TOO_LARGE else 400
+    return status, {"message": exc.message, "errors": {}}
 
 
 @api.post(
@@ -296,7 +298,7 @@ def upload_media(request):
     try:
         item = media_services.media_upload_create(owner=request.user, uploaded_file=uploaded)
     except media_services.MediaRejected as exc:
-        return _refused(exc.message)
+        return _refused(exc)
     if title is not None:
         item = media_services.media_rename(item=item, title=title)
     return 201, _media_out(request, item)

@@ -75,6 +75,7 @@ class ProviderError(Exception):
         field_errors: dict[str, str] | None = None,
         request_sent: bool = False,
         permanent: bool = False,
+        reason: str = "",
     ):
         super().__init__(f"{code}: {detail[:200]}")
         self.code = ErrorCode(code)
@@ -87,6 +88,8 @@ class ProviderError(Exception):
         # A failure that retrying cannot fix even though its code is usually retryable
         # (an expired result URL, a result over GENERATION_MAX_RESULT_MB, an unknown id).
         self.permanent = permanent
+        # Finer than `code`, for the sentence the user reads: RESULT_EXPIRED, RESULT_TOO_LARGE.
+        self.reason = reason
 
     @property
     def retryable(self) -> bool:
@@ -99,6 +102,11 @@ class ProviderError(Exception):
             fields = "; ".join(f"{k}: {v}" for k, v in self.field_errors.items())
             message = f"{message} ({fields})"
         return message
+
+
+# ProviderError.reason values (result downloads).
+RESULT_EXPIRED = "result_expired"
+RESULT_TOO_LARGE = "result_too_large"
 
 
 def unproven_submit(detail: str) -> ProviderError:

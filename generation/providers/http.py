@@ -24,7 +24,7 @@ import httpx
 from django.conf import settings
 
 from ..metrics import record_provider_call
-from .base import ErrorCode, ProviderError, redact
+from .base import RESULT_EXPIRED, RESULT_TOO_LARGE, ErrorCode, ProviderError, redact
 
 logger = logging.getLogger("generation.providers")
 
@@ -262,7 +262,10 @@ def _check_download_status(response: httpx.Response) -> None:
         return
     if code in (404, 410):
         raise ProviderError(
-            ErrorCode.PROVIDER_ERROR, f"result URL expired or missing (HTTP {code})", permanent=True
+            ErrorCode.PROVIDER_ERROR,
+            f"result URL expired or missing (HTTP {code})",
+            permanent=True,
+            reason=RESULT_EXPIRED,
         )
     if code in (401, 403):
         raise ProviderError(
@@ -284,4 +287,5 @@ def _too_large(size: int, limit: int) -> ProviderError:
         ErrorCode.PROVIDER_ERROR,
         f"result is larger than the {limit // (1024 * 1024)} MB limit ({size} bytes seen)",
         permanent=True,
+        reason=RESULT_TOO_LARGE,
     )

@@ -21,7 +21,7 @@ from media_library.models import MediaItem
 from media_library.services import MediaRejected, media_create_from_file
 
 from ..models import GenerationJob, JobStatus
-from ..providers.base import ErrorCode, ProviderError, ResultInfo
+from ..providers.base import RESULT_EXPIRED, RESULT_TOO_LARGE, ErrorCode, ProviderError, ResultInfo
 from ..providers.http import fetch_result
 from ..validation import clean_text
 from .providers import get_provider, submission_of
@@ -46,10 +46,9 @@ def too_large_message() -> str:
 
 
 def _download_message(exc: ProviderError) -> str:
-    detail = exc.detail.lower()
-    if "larger than" in detail:
+    if exc.reason == RESULT_TOO_LARGE:
         return too_large_message()
-    if "expired" in detail or "missing" in detail:
+    if exc.reason == RESULT_EXPIRED:
         return EXPIRED
     return exc.user_message
 
