@@ -35,7 +35,9 @@ logger = logging.getLogger("generation.jobs")
 # the pool forks, so the children share their parent's boot id. A restart is a new id.
 BOOT = uuid.uuid4().hex[:16]
 ALIVE_TTL_S = 15
-REFRESH_EVERY_S = 3
+REFRESH_EVERY_S = 2
+# Three refreshes missed: that life has stopped (clocks of the workers agree to ~1 s).
+STALE_S = 6
 CLAIM_TTL_S = 7 * 86400
 # A work directory of a boot that is merely not registered is removed once this idle.
 UNKNOWN_GRACE_S = 600
@@ -46,10 +48,6 @@ _registered_node: str | None = None
 
 def _boot_key(boot: str) -> str:
     return f"generation:worker-boot:{boot}"
-
-
-def _node_key(node: str) -> str:
-    return f"generation:worker-node:{node}"
 
 
 def _claim_key(job_id: int) -> str:
@@ -92,15 +90,13 @@ def unregister() -> None:
     if _registered_node is None:
         return
     try:
-        cache.delete_many([_boot_key(BOOT)])
-        if cache.get(_node_key(_registered_node)) == BOOT:
-            cache.delete(_node_key(_registered_node))
+        cache.delete(_boot_key(BOOT))
     except Exception:  # noqa: BLE001 - the TTL removes them anyway
         logger.info("could not unregister worker boot %s; its keys expire", BOOT)
 
 
 def _refresh(node: str) -> None:
-    cache.set_many({_boot_key(BOOT): node, _node_key(node): BOOT}, timeout=ALIVE_TTL_S)
+    cache.set(_boot_key(BOOT), {"node": node, "at": time.time()}, timeout=ALIVE_TTL_S)
 
 
 def _keep_alive(node: str) -> None:
@@ -113,16 +109,14 @@ def _keep_alive(node: str) -> None:
 
 
 def boot_state(boot: str) -> str:
-    """ "alive"; "replaced" (its node now runs another boot: the same worker restarted,
-    so this life is certainly gone); or "unknown" (not registered: its TTL ran out, or
-    Redis lost its keys)."""
-    node = cache.get(_boot_key(boot))
-    current = cache.get(_node_key(node)) if node is not None else None
-    if node is not None and current == boot:
-        return "alive"
-    if current is not None and current != boot:
-        return "replaced"
-    return "unknown"
+    """ "alive" (refreshed within STALE_S); "stopped" (registered but no longer refreshed:
+    its main process is gone, SIGKILL included); or "unknown" (not registered: its TTL
+    ran out, or Redis lost its keys). Judged by refreshes, not by node names, so two
+    workers wrongly sharing one name never take each other's jobs."""
+    entry = cache.get(_boot_key(boot))
+    if not isinstance(entry, dict):
+        return "unknown"
+    return "alive" if time.time() - float(entry.get("at", 0)) < STALE_S else "stopped"
 
 
 def _heartbeat_missed(job: GenerationJob, now) -> bool:
@@ -157,8 +151,8 @@ def recover_dead_claims(*, now=None) -> int:
             continue  # claimed before boots were recorded, or by an eager task: the lease rules
         if boot not in states:
             states[boot] = boot_state(boot)
-        # "unknown" alone could be Redis having lost the keys of a live worker: its lease
-        # must also have stopped moving before the job is taken.
+        # "unknown" alone could be Redis having lost the keys of a live worker (a restart
+        # without persistence): its lease must also have stopped moving.
         if states[boot] == "alive" or (
             states[boot] == "unknown" and not _heartbeat_missed(job, now)
         ):
@@ -208,9 +202,12 @@ def work_prefix() -> str:
 
 
 def on_worker_ready(node: str) -> None:
-    """Register, free what a dead life held, and look again once the TTL of a worker that
-    died under another name has run out (a restart under the same name is seen at once)."""
+    """Register, free what dead lives held, and look again when a life that died just
+    before this start has certainly stopped refreshing (STALE_S), and once more when an
+    unregistered one has missed a lease heartbeat; the sweeper on the beat remains."""
+    from .. import tasks
     from .finalize import _work_dir
+    from .scheduling import lease_s
 
     register(node)
     try:
@@ -218,13 +215,9 @@ def on_worker_ready(node: str) -> None:
         remove_dead_partials(_work_dir())
     finally:
         connection.close()
-    from .. import tasks
-
-    # A worker that died under another name is seen once its keys expired and a lease
-    # heartbeat was missed; the sweeper on the beat looks again after that.
-    from .scheduling import lease_s
-
-    tasks.recover_dead_workers.apply_async(countdown=max(ALIVE_TTL_S, lease_s() / 3) + 3)
+    # A life killed moments before this start may still look alive for up to STALE_S.
+    for countdown in (STALE_S / 2, STALE_S + 1, max(ALIVE_TTL_S, lease_s() / 3) + 3):
+        tasks.recover_dead_workers.apply_async(countdown=countdown)
 
 
 __all__ = [

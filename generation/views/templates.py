@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from generation import prompt_templates
 from generation.forms import SaveTemplateForm
 from generation.models import PromptTemplate
+from generation.validation import clean_text
 
 MY_TEMPLATES = "Mine"
 
@@ -17,7 +18,8 @@ def _template_context(
     request, *, category: str = "", query: str = "", message: str = "", form=None
 ) -> dict:
     category = category if category in (*prompt_templates.CATEGORIES, MY_TEMPLATES) else ""
-    query = (query or "").strip()[:100]
+    # Cleaned like a saved prompt: a NUL in the search box is a DataError in PostgreSQL.
+    query = clean_text(query, 100)
     builtins = (
         [] if category == MY_TEMPLATES else prompt_templates.search(category=category, query=query)
     )

@@ -310,3 +310,20 @@ def test_composer_from_job_out_of_range_is_not_found(client, user):
     for job_id in ("99999999999999999999", "-3", "1\x00", "٣"):
         response = client.get("/generation/composer/", {"from_job": job_id})
         assert response.status_code == 404, job_id
+
+
+WORST = ("99999999999999999999", "-1", "a\x00b", "9" * 400, ",".join(["1"] * 600))
+
+
+@pytest.mark.parametrize("route", [route for route, _ in ROUTES])
+def test_every_field_at_once_with_the_worst_values(client, fuzz_world, route):
+    """Deterministic beside the sampling above: every field of every form at once, set to
+    each of the values that used to break forms (a bigint overflow, NUL, huge lists)."""
+    for worst in WORST:
+        for method in ("GET", "POST"):
+            client.force_login(fuzz_world)
+            url = _url(route, _world(fuzz_world), [], "thumb")
+            data = dict.fromkeys(FIELDS, worst)
+            send = client.get if method == "GET" else client.post
+            response = send(url, data, headers={"HX-Request": "true"})
+            assert response.status_code < 500, (method, url, worst, response.content[:300])

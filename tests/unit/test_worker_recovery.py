@@ -25,13 +25,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 S = JobStatus
 
 
-def _boot(state: str, node: str | None = None) -> str:
-    """A worker life in `state`: alive, replaced (its node restarted), or unknown."""
+def _boot(state: str) -> str:
+    """A worker life in `state`: alive (refreshing), stopped (registered, no longer
+    refreshed: SIGKILLed), or unknown (not registered)."""
     boot = uuid.uuid4().hex[:16]
-    node = node or f"test-{boot}@host"
-    if state in ("alive", "replaced"):
-        cache.set(workers._boot_key(boot), node, timeout=60)
-        cache.set(workers._node_key(node), boot if state == "alive" else "a-newer-boot", 60)
+    if state in ("alive", "stopped"):
+        at = time.time() - (0 if state == "alive" else workers.STALE_S + 1)
+        cache.set(workers._boot_key(boot), {"node": f"test-{boot}@host", "at": at}, 60)
     return boot
 
 
@@ -57,8 +57,8 @@ def test_a_live_workers_claim_is_never_taken_however_old(user, enqueued):
     assert job.lease_until == before and enqueued == []
 
 
-def test_a_restarted_workers_previous_life_is_taken_at_once(user, enqueued):
-    job = _held(user, _boot("replaced"), status=S.RUNNING, model_id="local", provider="local")
+def test_a_stopped_workers_claim_is_taken_at_once(user, enqueued):
+    job = _held(user, _boot("stopped"), status=S.RUNNING, model_id="local", provider="local")
     assert workers.recover_dead_claims() == 1
     assert [name for name, _, _ in enqueued] == ["render_local"]
     job.refresh_from_db()
@@ -88,7 +88,7 @@ def test_a_job_with_no_recorded_claim_is_left_to_its_lease(user, enqueued):
 def test_a_dead_submitters_job_is_reconciled_never_sent_twice(user, provider, enqueued):
     """The killed worker may have sent the request: the step it is handed to asks the
     provider's request listing first, and adopts what it finds."""
-    job = _held(user, _boot("replaced"), status=S.SUBMITTING)
+    job = _held(user, _boot("stopped"), status=S.SUBMITTING)
     provider.reconciles.append(Submission(f"req-{job.pk}", {"u": "x"}))
     assert workers.recover_dead_claims() == 1
     assert [name for name, _, _ in enqueued] == ["submit"]
@@ -99,7 +99,7 @@ def test_a_dead_submitters_job_is_reconciled_never_sent_twice(user, provider, en
 
 
 def test_partial_files_of_dead_lives_are_removed_and_live_ones_kept(tmp_path):
-    dead, alive, unknown = _boot("replaced"), _boot("alive"), _boot("unknown")
+    dead, alive, unknown = _boot("stopped"), _boot("alive"), _boot("unknown")
     dirs = {}
     for name, boot in (("dead", dead), ("alive", alive), ("unknown", unknown)):
         path = tmp_path / f"{boot}.tmp123"
