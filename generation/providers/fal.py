@@ -38,7 +38,7 @@ from .base import (
     SubmitRequest,
     unproven_submit,
 )
-from .http import Caller, parse_time, retry_after_seconds
+from .http import Caller, parse_time, rate_limited
 from .inputs import build_input
 
 # fal's error_type values (status body, error body or X-Fal-Error-Type header).
@@ -389,11 +389,7 @@ def fal_http_error(
             return ProviderError(ErrorCode.QUOTA, text)
         return ProviderError(ErrorCode.AUTH, text)
     if code == 429:
-        return ProviderError(
-            ErrorCode.RATE_LIMITED,
-            text,
-            retry_after=retry_after_seconds(response.headers.get("retry-after")),
-        )
+        return rate_limited(response, text)
     if code == 422 or code == 400:
         field_errors, content_policy = _field_errors(detail)
         if content_policy or error_type == "content_policy_violation":

@@ -256,6 +256,17 @@ def fetch_result(
         caller._log("download", "GET", url, job_id, status, started, error)
 
 
+def rate_limited(
+    response: httpx.Response, detail: str, *, body_retry_after: float | None = None
+) -> ProviderError:
+    """An HTTP 429 from any provider call, one way: RATE_LIMITED (retried by the pipeline's
+    one retry policy) with the wait the provider asked for — its Retry-After header, else
+    what the caller read from the body (Replicate says "resets in ~Ns")."""
+    header = retry_after_seconds(response.headers.get("retry-after"))
+    wait = header if header is not None else body_retry_after
+    return ProviderError(ErrorCode.RATE_LIMITED, detail, retry_after=wait)
+
+
 def _check_download_status(response: httpx.Response) -> None:
     code = response.status_code
     if code < 300:
@@ -272,11 +283,7 @@ def _check_download_status(response: httpx.Response) -> None:
             ErrorCode.PROVIDER_ERROR, f"result URL refused (HTTP {code})", permanent=True
         )
     if code == 429:
-        raise ProviderError(
-            ErrorCode.RATE_LIMITED,
-            "result download rate limited",
-            retry_after=retry_after_seconds(response.headers.get("retry-after")),
-        )
+        raise rate_limited(response, "result download rate limited")
     if code in (408, 504):
         raise ProviderError(ErrorCode.TIMEOUT, f"result download timed out (HTTP {code})")
     raise ProviderError(ErrorCode.PROVIDER_ERROR, f"result download failed (HTTP {code})")

@@ -35,7 +35,7 @@ from .base import (
     SubmitRequest,
     unproven_submit,
 )
-from .http import Caller, parse_time, retry_after_seconds
+from .http import Caller, parse_time, rate_limited
 from .inputs import build_input
 
 WEBHOOK_EVENTS = ["start", "completed"]
@@ -300,11 +300,10 @@ def replicate_http_error(
             return ProviderError(ErrorCode.QUOTA, text)
         return ProviderError(ErrorCode.AUTH, text)
     if code == 429:
-        retry_after = retry_after_seconds(response.headers.get("retry-after"))
-        if retry_after is None:
-            match = _THROTTLE.search(detail)
-            retry_after = float(match.group(1)) if match else None
-        return ProviderError(ErrorCode.RATE_LIMITED, text, retry_after=retry_after)
+        match = _THROTTLE.search(detail)
+        return rate_limited(
+            response, text, body_retry_after=float(match.group(1)) if match else None
+        )
     if code in (400, 422):
         if any(marker in lowered for marker in _CONTENT):
             return ProviderError(ErrorCode.CONTENT_POLICY, text)

@@ -25,7 +25,7 @@ from ..providers.base import RESULT_EXPIRED, RESULT_TOO_LARGE, ErrorCode, Provid
 from ..providers.http import fetch_result
 from ..validation import clean_text
 from .providers import get_provider, submission_of
-from .scheduling import backoff_s, claim_lease, enqueue, lease_heartbeat, release_lease
+from .scheduling import Step, claim_lease, enqueue, lease_heartbeat, release_lease, retry_policy
 from .transitions import IllegalTransition, job_fail, job_mark_cancelled, job_mark_succeeded
 from .workers import work_prefix
 
@@ -100,11 +100,11 @@ def _result_info(job: GenerationJob) -> ResultInfo:
 def _download_failed(job: GenerationJob, exc: ProviderError) -> None:
     logger.warning("result download failed", extra={"job_id": job.pk, "error_code": exc.code})
     errors = job.step_errors + 1
-    if exc.retryable and errors <= settings.GENERATION_MAX_ATTEMPTS:
-        delay = backoff_s(errors, exc.retry_after)
+    retry = retry_policy(Step.DOWNLOAD, exc, tries=errors)
+    if retry is not None:
         GenerationJob.objects.filter(pk=job.pk).update(step_errors=errors)
-        release_lease(job, retry_in_s=delay)
-        enqueue("finalize", job, countdown=delay)
+        release_lease(job, retry_in_s=retry.delay_s)
+        enqueue("finalize", job, countdown=retry.delay_s)
         return
     try:
         job_fail(job, code=exc.code, message=_download_message(exc), detail=exc.detail)

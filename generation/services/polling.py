@@ -18,10 +18,11 @@ from ..models import GenerationJob, JobStatus
 from ..providers.base import ErrorCode, ProviderError, State, StatusReport
 from .providers import get_provider, is_local, submission_of
 from .scheduling import (
-    backoff_s,
+    Step,
     enqueue,
     hard_limit_s,
     poll_interval_s,
+    retry_policy,
     schedule_poll,
     typical_run_s,
 )
@@ -77,17 +78,18 @@ def job_poll(*, job_id: int, seq: int, retried: bool = False) -> None:
 
 
 def _status_failed(job: GenerationJob, exc: ProviderError) -> None:
-    if not exc.retryable:
+    errors = job.step_errors + 1
+    retry = retry_policy(Step.POLL, exc, tries=errors)
+    if retry is None:
         try:
             job_fail(job, code=exc.code, message=exc.user_message, detail=exc.detail)
         except IllegalTransition:
             pass
         return
-    errors = job.step_errors + 1
     GenerationJob.objects.filter(pk=job.pk).update(step_errors=errors)
     job.step_errors = errors
     # The next poll fails the job as a timeout once it passes the model's hard limit.
-    schedule_poll(job, backoff_s(errors, exc.retry_after))
+    schedule_poll(job, retry.delay_s)
 
 
 def estimated_progress(job: GenerationJob, now) -> float:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import random
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -15,6 +17,7 @@ from django.utils import timezone
 
 from .. import catalog
 from ..models import GenerationJob, JobStatus
+from ..providers.base import ProviderError
 
 
 def _catalog_entry(job: GenerationJob):
@@ -45,6 +48,38 @@ def backoff_s(attempt: int, retry_after: float | None = None) -> float:
     if retry_after:
         delay = max(delay, min(float(retry_after), 3600.0))
     return delay
+
+
+class Step(StrEnum):
+    """The pipeline steps that talk to a provider, each retried by `retry_policy`."""
+
+    SUBMIT = "submit"
+    POLL = "poll"
+    DOWNLOAD = "download"
+
+
+@dataclass(frozen=True)
+class Retry:
+    delay_s: float
+
+
+def retry_policy(step: Step, exc: ProviderError, *, tries: int) -> Retry | None:
+    """The one answer to "this step failed with `exc` on its `tries`-th try (counting this
+    one): retry when, or give up (None: the job fails with the error's own code)".
+
+    - An error that retrying cannot fix (auth, invalid input, content policy, an expired
+      result link...) is never retried.
+    - A submit or a download is tried at most GENERATION_MAX_ATTEMPTS times in all.
+    - A status poll is retried without a count: the model's hard time limit ends the job
+      instead, so a provider's long outage cannot fail a job that is still running there.
+    - The delay is capped exponential backoff with jitter; a provider's Retry-After (a
+      429, a 503) wins when it asks for longer.
+    """
+    if not exc.retryable:
+        return None
+    if step is not Step.POLL and tries >= settings.GENERATION_MAX_ATTEMPTS:
+        return None
+    return Retry(delay_s=backoff_s(tries, exc.retry_after))
 
 
 def poll_interval_s(job: GenerationJob) -> float:
@@ -155,6 +190,8 @@ def enqueue(task_name: str, job: GenerationJob, countdown: float = 0) -> None:
 
 
 __all__ = [
+    "Retry",
+    "Step",
     "backoff_s",
     "claim_lease",
     "enqueue",
@@ -163,6 +200,7 @@ __all__ = [
     "lease_s",
     "poll_interval_s",
     "release_lease",
+    "retry_policy",
     "schedule_poll",
     "typical_run_s",
 ]

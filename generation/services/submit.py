@@ -22,7 +22,16 @@ from ..models import GenerationJob, JobStatus
 from ..providers.base import ErrorCode, ProviderError, Submission, SubmitRequest
 from .image_inputs import stage_job_images
 from .providers import get_provider, is_local
-from .scheduling import backoff_s, claim_lease, enqueue, lease_s, poll_interval_s, schedule_poll
+from .scheduling import (
+    Step,
+    claim_lease,
+    enqueue,
+    lease_s,
+    poll_interval_s,
+    release_lease,
+    retry_policy,
+    schedule_poll,
+)
 from .transitions import (
     IllegalTransition,
     job_fail,
@@ -167,16 +176,15 @@ def _submit_failed(job: GenerationJob, exc: ProviderError, *, ambiguous: bool) -
         "submit failed",
         extra={"job_id": job.pk, "error_code": exc.code, "request_sent": exc.request_sent},
     )
+    # job.attempts already counts this try (job_mark_submitting increments it).
+    retry = retry_policy(Step.SUBMIT, exc, tries=job.attempts)
     if exc.request_sent:
-        if exc.retryable and job.attempts < settings.GENERATION_MAX_ATTEMPTS:
+        if retry is not None:
             # The provider may have it: stay SUBMITTING, let the lease lapse at once and
             # come back to reconcile (not resend) after a backoff.
-            from .scheduling import release_lease
-
-            delay = backoff_s(job.attempts, exc.retry_after)
             GenerationJob.objects.filter(pk=job.pk).update(attempts=job.attempts + 1)
-            release_lease(job, retry_in_s=delay)
-            enqueue("submit", job, countdown=delay)
+            release_lease(job, retry_in_s=retry.delay_s)
+            enqueue("submit", job, countdown=retry.delay_s)
             return
         _quietly(
             job_fail,
@@ -186,14 +194,13 @@ def _submit_failed(job: GenerationJob, exc: ProviderError, *, ambiguous: bool) -
             detail=exc.detail,
         )
         return
-    if exc.retryable and job.attempts < settings.GENERATION_MAX_ATTEMPTS:
-        delay = backoff_s(job.attempts, exc.retry_after)
+    if retry is not None:
         with transaction.atomic():
             try:
-                job = job_requeue(job, error=exc, delay_s=delay)
+                job = job_requeue(job, error=exc, delay_s=retry.delay_s)
             except IllegalTransition:
                 return
-            enqueue("submit", job, countdown=delay)
+            enqueue("submit", job, countdown=retry.delay_s)
         return
     _quietly(job_fail, job, code=exc.code, message=exc.user_message, detail=exc.detail)
 

@@ -129,8 +129,9 @@ def test_submit_faults_map_to_taxonomy(rep, replicate_settings, kind, options, c
 
 
 def test_throttle_detail_gives_retry_after_without_header(rep, replicate_settings, monkeypatch):
-    from generation.providers import replicate as module
+    from generation.providers import http as module
 
+    # As if Replicate sent no Retry-After header: the wait comes from the body's sentence.
     monkeypatch.setattr(module, "retry_after_seconds", lambda value: None)
     replicate_settings.fail("submit", "rate_limited", retry_after=9)
     with pytest.raises(ProviderError) as caught:
