@@ -3,7 +3,6 @@
 import os
 
 from celery import Celery
-from celery.schedules import crontab  # noqa: F401 - kept for schedules added by apps
 from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun
 
 from .logging import install_redaction, request_id_var
@@ -14,36 +13,47 @@ app = Celery("cutroom")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Periodic sweepers register themselves here by task name; beat runs with the worker
-# in development (`make run`) and as its own process in production.
-app.conf.beat_schedule = {
-    # Re-dispatches live generation jobs left without a pending step; fails stuck ones.
-    "generation-sweep": {
-        "task": "generation.tasks.sweep",
-        "schedule": float(os.environ.get("GENERATION_SWEEP_INTERVAL_S", "60")),
-    },
-    # Re-enqueues media items left "processing" (broker down at upload, worker killed).
-    "media-requeue-stuck": {
-        "task": "media_library.tasks.requeue_stuck",
-        "schedule": float(os.environ.get("MEDIA_REQUEUE_INTERVAL_S", "300")),
-    },
-    # Removes chunked uploads idle past UPLOAD_EXPIRE_HOURS and orphan partial files.
-    "media-expire-partial-uploads": {
-        "task": "media_library.tasks.expire_partial_uploads",
-        "schedule": float(os.environ.get("UPLOAD_EXPIRE_INTERVAL_S", "3600")),
-    },
-    # Fails exports left "running" by a worker that died mid-render; removes the partial file.
-    "export-sweep": {
-        "task": "editor.tasks.export_sweep",
-        "schedule": float(os.environ.get("EXPORT_SWEEP_INTERVAL_S", "60")),
-    },
-}
-# Reads the providers' pricing APIs (fal) so estimates follow a price rise (0 = off).
-if float(os.environ.get("PRICE_REFRESH_INTERVAL_S", "86400")) > 0:
-    app.conf.beat_schedule["provider-prices"] = {
-        "task": "generation.tasks.refresh_prices",
-        "schedule": float(os.environ.get("PRICE_REFRESH_INTERVAL_S", "86400")),
+def beat_schedule(settings) -> dict:
+    """The periodic tasks, with intervals from settings (their defaults live there). Beat
+    runs with the worker in development (`make run`) and as its own process in
+    production."""
+    schedule = {
+        # Re-dispatches live generation jobs left without a pending step; fails stuck ones.
+        "generation-sweep": {
+            "task": "generation.tasks.sweep",
+            "schedule": settings.GENERATION_SWEEP_INTERVAL_S,
+        },
+        # Re-enqueues media items left "processing" (broker down at upload, worker killed).
+        "media-requeue-stuck": {
+            "task": "media_library.tasks.requeue_stuck",
+            "schedule": settings.MEDIA_REQUEUE_INTERVAL_S,
+        },
+        # Removes chunked uploads idle past UPLOAD_EXPIRE_HOURS and orphan partial files.
+        "media-expire-partial-uploads": {
+            "task": "media_library.tasks.expire_partial_uploads",
+            "schedule": settings.UPLOAD_EXPIRE_INTERVAL_S,
+        },
+        # Fails exports left "running" by a worker that died mid-render; removes the file.
+        "export-sweep": {
+            "task": "editor.tasks.export_sweep",
+            "schedule": settings.EXPORT_SWEEP_INTERVAL_S,
+        },
     }
+    # Reads the providers' pricing APIs (fal) so estimates follow a price rise (0 = off).
+    if settings.PRICE_REFRESH_INTERVAL_S > 0:
+        schedule["provider-prices"] = {
+            "task": "generation.tasks.refresh_prices",
+            "schedule": float(settings.PRICE_REFRESH_INTERVAL_S),
+        }
+    return schedule
+
+
+@app.on_after_configure.connect
+def _install_beat_schedule(sender, **_kwargs):
+    # After configuration, so Django's settings are read once they are set up.
+    from django.conf import settings
+
+    sender.conf.beat_schedule = beat_schedule(settings)
 
 
 @after_setup_logger.connect

@@ -54,7 +54,7 @@ def _parse(value: str) -> str | None:
 
 def client_ip(request) -> str:
     """The client's IP address as the trusted proxies report it (see the module doc)."""
-    hops = int(getattr(settings, "TRUSTED_PROXY_HOPS", 0) or 0)
+    hops = settings.TRUSTED_PROXY_HOPS
     if hops > 0:
         header = request.META.get("HTTP_X_FORWARDED_FOR", "")
         entries = header.split(",") if header else []

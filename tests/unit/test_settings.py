@@ -54,3 +54,25 @@ def test_dot_env_file_documents_every_knob():
         "REPLICATE_API_URL",
     ]:
         assert f"{knob}=" in example, knob
+
+
+def test_beat_intervals_come_from_settings(settings):
+    from project.celery import beat_schedule
+
+    settings.GENERATION_SWEEP_INTERVAL_S = 7.0
+    settings.EXPORT_SWEEP_INTERVAL_S = 11.0
+    settings.PRICE_REFRESH_INTERVAL_S = 0
+    schedule = beat_schedule(settings)
+    assert schedule["generation-sweep"]["schedule"] == 7.0
+    assert schedule["export-sweep"]["schedule"] == 11.0
+    assert "provider-prices" not in schedule  # 0 turns the price refresh off
+    settings.PRICE_REFRESH_INTERVAL_S = 3600
+    assert beat_schedule(settings)["provider-prices"]["schedule"] == 3600.0
+
+
+def test_the_running_app_installed_the_schedule():
+    from project.celery import app
+
+    assert {"generation-sweep", "media-requeue-stuck", "export-sweep"} <= set(
+        app.conf.beat_schedule
+    )
