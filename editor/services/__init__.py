@@ -24,6 +24,8 @@ Clips (all undoable; a video clip and its linked audio clip edit together)
     clips_move(*, timeline, clips, delta_s) -> list[Clip]            (multi-select nudge)
     clip_trim(*, clip, edge, in_s=None, out_s=None) -> Clip          edge "in" | "out"
     clip_split(*, clip, at_s) -> (left, right)                       at_s = timeline time
+    clips_split_at(*, timeline, at_s, clips=None) -> list[Clip]      (one undo step; right halves)
+        clips=None: every clip under the playhead on an unlocked track.
     clip_delete(*, clip) -> int;  clips_delete(*, timeline, clips) -> int
     clip_ripple_delete(*, clip) -> int;  clips_ripple_delete(*, timeline, clips) -> int
     clips_paste(*, timeline, clips, at_s) -> list[Clip]
@@ -44,6 +46,7 @@ Every recorded edit (and undo/redo) pushes "editor/partials/timeline.html" with
 {"timeline": t, "oob": True} to the owner's open tabs after commit (editor.live).
 """
 
+from .clip_batches import clips_split_at
 from .clips import (
     clip_add,
     clip_delete,
@@ -84,6 +87,7 @@ __all__ = [
     "clips_move",
     "clips_paste",
     "clips_ripple_delete",
+    "clips_split_at",
     "export_cancel",
     "export_start",
     "timeline_create",

@@ -1,4 +1,4 @@
-"""Edits of a multi-selection: move, delete, ripple delete and paste several clips (with
+"""Edits of a multi-selection: move, split, delete, ripple delete and paste several clips (with
 their linked partners) in one transaction and one undoable EditOperation, like the
 single-clip edits in .clips. Anything invalid raises ValidationError and stores nothing."""
 
@@ -11,7 +11,15 @@ from django.core.exceptions import ValidationError
 
 from editor.models import Clip, Timeline, Track
 
-from .common import edit, linked_clips, ms, new_link_group, refuse_locked
+from .common import (
+    cut_clips,
+    edit,
+    linked_clips,
+    ms,
+    new_link_group,
+    refuse_locked,
+    splits_inside,
+)
 from .timelines import track_create_locked
 
 
@@ -40,6 +48,32 @@ def clips_move(*, clips: Iterable[Clip | int], delta_s: float, timeline: Timelin
             c.start_s = ms(c.start_s + delta)
             c.save(update_fields=["start_s"])
     return list(Clip.objects.filter(pk__in=[c.pk for c in group]))
+
+
+def clips_split_at(
+    *, timeline: Timeline, at_s: float, clips: Iterable[Clip | int] | None = None
+) -> list[Clip]:
+    """Cut the given clips at timeline time `at_s`, or with clips=None every clip under
+    the playhead on an unlocked track; a linked partner is cut along with its clip.
+    Selected clips the playhead is not inside are left alone. One transaction and one
+    undo step for the whole cut; returns the right halves."""
+    at = ms(at_s)
+    with edit(timeline, "Split clips") as (tl, rec):
+        if clips is None:
+            candidates = list(
+                Clip.objects.select_related("track", "media_item").filter(
+                    track__timeline=tl, track__locked=False
+                )
+            )
+        else:
+            candidates = _own_clips(tl, clips)
+        targets = [c for c in candidates if splits_inside(c, at)]
+        if not targets:
+            raise ValidationError("Put the playhead inside a clip to split it.")
+        group = [c for c in linked_clips(targets) if splits_inside(c, at)]
+        refuse_locked({c.track for c in group})
+        rights = cut_clips(rec, sorted(group, key=lambda c: (c.track_id, c.pk)), at)
+    return list(rights.values())
 
 
 def clips_delete(*, clips: Iterable[Clip | int], timeline: Timeline) -> int:

@@ -21,6 +21,7 @@ from .common import (
     IMAGE_DEFAULT_S,
     MIN_CLIP_S,
     VOLUME_MAX,
+    cut_clips,
     edit,
     kind_for_media,
     linked_clips,
@@ -28,6 +29,7 @@ from .common import (
     ms,
     new_link_group,
     refuse_locked,
+    splits_inside,
 )
 from .timelines import track_create_locked
 
@@ -190,33 +192,11 @@ def clip_split(*, clip: Clip, at_s: float) -> tuple[Clip, Clip]:
     at = ms(at_s)
     with edit(_timeline_of(clip), "Split clip") as (tl, rec):
         (current,) = _own_clips(tl, [clip])
-        if not (current.start_s + MIN_CLIP_S <= at <= current.end_s - MIN_CLIP_S):
+        if not splits_inside(current, at):
             raise ValidationError("Put the playhead inside the clip to split it.")
-        group = [
-            c
-            for c in linked_clips([current])
-            if c.start_s + MIN_CLIP_S <= at <= c.end_s - MIN_CLIP_S
-        ]
+        group = [c for c in linked_clips([current]) if splits_inside(c, at)]
         refuse_locked({c.track for c in group})
-        rec.touch_clips(group)
-        right_group = new_link_group() if current.link_group else None
-        right_of_current = None
-        for c in group:
-            cut = ms(c.in_s + (at - c.start_s))
-            right = Clip.objects.create(
-                track_id=c.track_id,
-                media_item_id=c.media_item_id,
-                start_s=at,
-                in_s=cut,
-                out_s=c.out_s,
-                volume=c.volume,
-                link_group=right_group if c.link_group else None,
-            )
-            rec.created_clip(right)
-            c.out_s = cut
-            c.save(update_fields=["out_s"])
-            if c.pk == current.pk:
-                right_of_current = right
+        right_of_current = cut_clips(rec, group, at)[current.pk]
     current.refresh_from_db()
     return current, right_of_current
 

@@ -106,6 +106,39 @@ def linked_clips(clips: Iterable[Clip]) -> list[Clip]:
     return list(by_id.values())
 
 
+def splits_inside(clip: Clip, at: float) -> bool:
+    """True when cutting at timeline time `at` leaves both halves at least MIN_CLIP_S long."""
+    return clip.start_s + MIN_CLIP_S <= at <= clip.end_s - MIN_CLIP_S
+
+
+def cut_clips(recorder, clips: Iterable[Clip], at: float) -> dict[int, Clip]:
+    """Cut each clip at timeline time `at` inside the caller's edit; returns {left id:
+    right half}. Right halves of clips that were linked together are linked together again
+    (one new group per old group), so a split video and its audio stay a pair."""
+    clips = list(clips)
+    recorder.touch_clips(clips)
+    new_groups: dict = {}
+    rights: dict[int, Clip] = {}
+    for c in clips:
+        cut = ms(c.in_s + (at - c.start_s))
+        right = Clip.objects.create(
+            track_id=c.track_id,
+            media_item_id=c.media_item_id,
+            start_s=at,
+            in_s=cut,
+            out_s=c.out_s,
+            volume=c.volume,
+            link_group=new_groups.setdefault(c.link_group, new_link_group())
+            if c.link_group
+            else None,
+        )
+        recorder.created_clip(right)
+        c.out_s = cut
+        c.save(update_fields=["out_s"])
+        rights[c.pk] = right
+    return rights
+
+
 def validate_tracks(timeline: Timeline, track_ids: Iterable[int]) -> None:
     """Refuse any stored state where a clip is out of its source, off the timeline, on the
     wrong kind of track, or overlapping a neighbour on its track."""

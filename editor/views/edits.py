@@ -26,9 +26,6 @@ from media_library.models import MediaItem
 
 from .common import _fragment, _own_timeline, _refuse, _service_error
 
-SPLIT_MARGIN_S = 0.04  # the services refuse to split closer than this to a clip's edge
-
-
 # --- The timeline fragment and its edits ------------------------------------------------------
 
 
@@ -121,23 +118,8 @@ def clips_split(request, pk: int):
     on an unlocked track (a linked partner is split along with its clip)."""
 
     def apply(timeline, data):
-        at = data["at"]
         ids = _own_clip_ids(timeline, data["clip_ids"]) if data["clip_ids"] else None
-        candidates = Clip.objects.filter(track__timeline=timeline)
-        if ids is None:
-            candidates = candidates.filter(track__locked=False)
-        else:
-            candidates = candidates.filter(pk__in=ids)
-        targets = [
-            c for c in candidates if c.start_s + SPLIT_MARGIN_S <= at <= c.end_s - SPLIT_MARGIN_S
-        ]
-        if not targets:
-            raise ValidationError("Put the playhead inside a clip to split it.")
-        for clip in targets:
-            clip.refresh_from_db()
-            # Already cut as the linked partner of an earlier target.
-            if clip.start_s + SPLIT_MARGIN_S <= at <= clip.end_s - SPLIT_MARGIN_S:
-                services.clip_split(clip=clip, at_s=at)
+        services.clips_split_at(timeline=timeline, at_s=data["at"], clips=ids)
 
     return _edit(request, pk, SplitForm, apply)
 

@@ -232,6 +232,80 @@ def test_split_linked_pair(timeline, media):
         services.clip_split(clip=left, at_s=4)  # at the edge: nothing to split
 
 
+def test_split_three_selected_clips_is_one_undo_step(timeline, media):
+    v1 = tracks(timeline, "video")[0]
+    v2 = services.track_create(timeline=timeline, kind="video")
+    v3 = services.track_create(timeline=timeline, kind="video")
+    video, audio = services.clip_add(
+        timeline=timeline, media_item=media(duration=8, has_audio=True), start_s=0, track=v1
+    )
+    (b,) = services.clip_add(timeline=timeline, media_item=media(duration=6), start_s=1, track=v2)
+    (c,) = services.clip_add(timeline=timeline, media_item=media(duration=6), start_s=2, track=v3)
+    before = state(timeline)
+    ops_before = EditOperation.objects.filter(timeline=timeline).count()
+    rights = services.clips_split_at(timeline=timeline, clips=[video, b.pk, c], at_s=4)
+    # Three selected clips plus the video's linked audio: four cuts, one history entry.
+    assert sorted((r.track_id, r.start_s, r.in_s) for r in rights) == sorted(
+        [(v1.pk, 4.0, 4.0), (audio.track_id, 4.0, 4.0), (v2.pk, 4.0, 3.0), (v3.pk, 4.0, 2.0)]
+    )
+    assert EditOperation.objects.filter(timeline=timeline).count() == ops_before + 1
+    video_right, audio_right = (r for r in rights if r.track_id in (v1.pk, audio.track_id))
+    assert video_right.link_group == audio_right.link_group != video.link_group
+    assert b.pk not in {r.pk for r in rights} and len(state(timeline)) == 8
+    services.timeline_undo(timeline=timeline)
+    assert state(timeline) == before
+    services.timeline_redo(timeline=timeline)
+    assert len(state(timeline)) == 8
+
+
+def test_split_at_playhead_without_selection_skips_locked_tracks(timeline, media):
+    v1 = tracks(timeline, "video")[0]
+    v2 = services.track_create(timeline=timeline, kind="video")
+    (a,) = services.clip_add(timeline=timeline, media_item=media(duration=6), start_s=0, track=v1)
+    (b,) = services.clip_add(timeline=timeline, media_item=media(duration=6), start_s=0, track=v2)
+    services.track_update(track=v2, locked=True)
+    rights = services.clips_split_at(timeline=timeline, at_s=3)
+    assert [r.track_id for r in rights] == [v1.pk]
+    assert Clip.objects.filter(track=v2).count() == 1
+
+
+@pytest.mark.parametrize(
+    "case,expected",
+    [
+        ("outside", "playhead inside"),  # no selected clip under the playhead
+        ("at_edge", "playhead inside"),  # a cut closer than MIN_CLIP_S to an edge
+        ("locked", "locked"),  # one of the selected clips is on a locked track
+        ("foreign", "no longer on this timeline"),  # a clip of another timeline
+        ("empty", "Select a clip"),
+        ("bad_time", "number of seconds"),
+    ],
+)
+def test_split_refused_changes_nothing(timeline, media, user, case, expected):
+    v1 = tracks(timeline, "video")[0]
+    v2 = services.track_create(timeline=timeline, kind="video")
+    (a,) = services.clip_add(timeline=timeline, media_item=media(duration=6), start_s=0, track=v1)
+    (b,) = services.clip_add(timeline=timeline, media_item=media(duration=6), start_s=0, track=v2)
+    other = services.timeline_create(owner=user, name="Other")
+    (foreign,) = services.clip_add(timeline=other, media_item=media(duration=6), start_s=0)
+    services.track_update(track=v2, locked=case == "locked")
+    clips, at = {
+        "outside": ([a, b], 30),
+        "at_edge": ([a, b], 0.02),
+        "locked": ([a, b], 3),
+        "foreign": ([a, foreign], 3),
+        "empty": ([], 3),
+        "bad_time": ([a], "soon"),
+    }[case]
+    before = state(timeline)
+    ops_before = list(EditOperation.objects.filter(timeline=timeline).values_list("pk", flat=True))
+    with pytest.raises(ValidationError) as exc:
+        services.clips_split_at(timeline=timeline, clips=clips, at_s=at)
+    assert expected in message(exc)
+    assert state(timeline) == before
+    ops_after = EditOperation.objects.filter(timeline=timeline).values_list("pk", flat=True)
+    assert list(ops_after) == ops_before
+
+
 def test_delete_takes_linked_and_ripple_closes_gap(timeline, media):
     v1 = tracks(timeline, "video")[0]
     a, _ = services.clip_add(
