@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ..providers.base import Provider, Submission
-from ..providers.registry import get_provider as _registry_get
+from ..providers.base import Submission
+from ..providers.registry import get_provider
+
+# get_provider is the registry's own function (no wrapper), so a provider registered there
+# for a test is what every pipeline step sees.
+__all__ = ["LOCAL", "get_provider", "is_local", "submission_of"]
 
 LOCAL = "local"
-
-
-def get_provider(name: str) -> Provider:
-    return _registry_get(name)
 
 
 def is_local(name: str) -> bool:

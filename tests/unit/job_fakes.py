@@ -1,4 +1,5 @@
-"""Helpers for the job unit tests: a scripted provider and a recorder of enqueued tasks."""
+"""Helpers for the job unit tests: a scripted provider (registered by the `fake_provider`
+fixture in tests/unit/conftest.py) and a recorder of enqueued tasks."""
 
 from __future__ import annotations
 
@@ -59,16 +60,6 @@ class ScriptedProvider(Provider):
 
     def count(self, op: str) -> int:
         return sum(1 for name, _ in self.calls if name == op)
-
-
-@pytest.fixture
-def provider(monkeypatch):
-    scripted = ScriptedProvider()
-    for module in ("submit", "polling", "finalize", "recovery", "providers"):
-        monkeypatch.setattr(
-            f"generation.services.{module}.get_provider", lambda name: scripted, raising=False
-        )
-    return scripted
 
 
 @pytest.fixture

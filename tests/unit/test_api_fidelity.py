@@ -26,7 +26,7 @@ from media_library.models import MediaItem
 from media_library.testing import make_image_bytes
 from tests.unit.job_fakes import enqueued  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 ORIGINAL_CURL = {"prompt": "Test video", "model": "hailuo", "duration": 5}
 
@@ -40,14 +40,6 @@ def _limits(settings):
     settings.GENERATION_MONTHLY_BUDGET_USD = Decimal("20")
     settings.FAL_KEY = "test-key"
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
 
 
 @pytest.fixture

@@ -16,15 +16,7 @@ from media_library.sniffing import TITLE_MAX
 from media_library.testing import make_image_bytes
 from tests.hostile_corpus import HOSTILE_NAMES, Accepted, Refused, corpus
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 @pytest.fixture

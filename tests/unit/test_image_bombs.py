@@ -198,14 +198,6 @@ def test_pillow_bomb_guard_is_set_to_our_cap(settings):
 # --- through the upload service ------------------------------------------------------------
 
 
-@pytest.fixture
-def media_root(settings, tmp_path):
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
-
-
 @pytest.mark.django_db
 def test_upload_of_a_gif_bomb_is_refused_and_nothing_is_stored(
     user, media_root, django_capture_on_commit_callbacks

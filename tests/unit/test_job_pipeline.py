@@ -28,7 +28,6 @@ from media_library.models import MediaItem
 from tests.unit.job_fakes import (  # noqa: F401 - fixtures
     enqueued,
     make_job,
-    provider,
     provider_error,
 )
 
@@ -61,7 +60,7 @@ def names(enqueued):
 # --- submit ---------------------------------------------------------------------------------
 
 
-def test_submit_stores_the_request_and_schedules_the_first_poll(user, provider, enqueued):
+def test_submit_stores_the_request_and_schedules_the_first_poll(user, fake_provider, enqueued):
     job = make_job(user)
     job_submit(job_id=job.pk)
     job = fresh(job)
@@ -71,39 +70,39 @@ def test_submit_stores_the_request_and_schedules_the_first_poll(user, provider, 
     assert enqueued == [("poll", (job.pk, 1), pytest.approx(1.0, abs=1.0))]
 
 
-def test_submit_twice_sends_once(user, provider, enqueued):
+def test_submit_twice_sends_once(user, fake_provider, enqueued):
     job = make_job(user)
     job_submit(job_id=job.pk)
     job_submit(job_id=job.pk)  # a redelivered task
-    assert provider.count("submit") == 1
+    assert fake_provider.count("submit") == 1
     assert names(enqueued) == ["poll"]
 
 
-def test_a_job_with_a_request_id_is_never_submitted(user, provider, enqueued):
+def test_a_job_with_a_request_id_is_never_submitted(user, fake_provider, enqueued):
     job = make_job(user, status=S.SUBMITTING, provider_request_id="already")
     job_submit(job_id=job.pk)
-    assert provider.calls == [] and fresh(job).status == S.SUBMITTING
+    assert fake_provider.calls == [] and fresh(job).status == S.SUBMITTING
 
 
-def test_cancelled_before_submit_never_reaches_the_provider(user, provider, enqueued):
+def test_cancelled_before_submit_never_reaches_the_provider(user, fake_provider, enqueued):
     job = make_job(user, cancel_requested=True)
     job_submit(job_id=job.pk)
-    assert provider.calls == [] and fresh(job).status == S.CANCELLED
+    assert fake_provider.calls == [] and fresh(job).status == S.CANCELLED
 
 
-def test_submit_with_webhook_url_when_public(user, provider, enqueued, settings):
+def test_submit_with_webhook_url_when_public(user, fake_provider, enqueued, settings):
     settings.PUBLIC_BASE_URL = "https://cutroom.example"
     seen = []
-    original = provider.submit
-    provider.submit = lambda request: (seen.append(request.webhook_url), original(request))[1]
+    original = fake_provider.submit
+    fake_provider.submit = lambda request: (seen.append(request.webhook_url), original(request))[1]
     job = make_job(user)
     job_submit(job_id=job.pk)
     assert seen == [f"https://cutroom.example/generation/webhooks/fal/{job.webhook_token}/"]
     assert fresh(job).provider_handle["webhook"] is True
 
 
-def test_rate_limited_submit_is_retried_after_retry_after(user, provider, enqueued):
-    provider.submits = [provider_error("rate_limited", retry_after=7)]
+def test_rate_limited_submit_is_retried_after_retry_after(user, fake_provider, enqueued):
+    fake_provider.submits = [provider_error("rate_limited", retry_after=7)]
     job = make_job(user)
     job_submit(job_id=job.pk)
     job = fresh(job)
@@ -111,17 +110,19 @@ def test_rate_limited_submit_is_retried_after_retry_after(user, provider, enqueu
     ((name, args, countdown),) = enqueued
     assert name == "submit" and args == (job.pk,) and countdown >= 7
     job_submit(job_id=job.pk)
-    assert fresh(job).status == S.IN_QUEUE and provider.count("submit") == 2
+    assert fresh(job).status == S.IN_QUEUE and fake_provider.count("submit") == 2
 
 
-def test_non_retryable_submit_errors_fail_at_once_with_their_sentence(user, provider, enqueued):
+def test_non_retryable_submit_errors_fail_at_once_with_their_sentence(
+    user, fake_provider, enqueued
+):
     for code, words in (
         ("auth", "rejected the API key"),
         ("quota", "out of credit"),
         ("invalid_input", "refused these settings"),
         ("content_policy", "content policy"),
     ):
-        provider.submits = [provider_error(code)]
+        fake_provider.submits = [provider_error(code)]
         job = make_job(user, reserved_cost=Decimal("0.27"))
         GenerationBudget.objects.update_or_create(
             user=user, defaults={"reserved_usd": Decimal("0.27")}
@@ -135,19 +136,19 @@ def test_non_retryable_submit_errors_fail_at_once_with_their_sentence(user, prov
     assert "submit" not in names(enqueued)
 
 
-def test_retryable_errors_give_up_after_max_attempts(user, provider, enqueued):
-    provider.submits = [provider_error("provider_error")] * 5
+def test_retryable_errors_give_up_after_max_attempts(user, fake_provider, enqueued):
+    fake_provider.submits = [provider_error("provider_error")] * 5
     job = make_job(user)
     for _ in range(3):
         job_submit(job_id=job.pk)
     job = fresh(job)
     assert job.status == S.FAILED and job.error_code == "provider_error"
-    assert provider.count("submit") == 3
+    assert fake_provider.count("submit") == 3
 
 
-def test_ambiguous_submit_is_reconciled_not_resent(user, provider, enqueued):
-    provider.submits = [provider_error("timeout", request_sent=True)]
-    provider.reconciles = [Submission("found-it", {"u": "y"})]
+def test_ambiguous_submit_is_reconciled_not_resent(user, fake_provider, enqueued):
+    fake_provider.submits = [provider_error("timeout", request_sent=True)]
+    fake_provider.reconciles = [Submission("found-it", {"u": "y"})]
     job = make_job(user)
     job_submit(job_id=job.pk)
     job = fresh(job)
@@ -156,41 +157,41 @@ def test_ambiguous_submit_is_reconciled_not_resent(user, provider, enqueued):
     job_submit(job_id=job.pk)
     job = fresh(job)
     assert job.status == S.IN_QUEUE and job.provider_request_id == "found-it"
-    assert provider.count("submit") == 1 and provider.count("reconcile") == 1
+    assert fake_provider.count("submit") == 1 and fake_provider.count("reconcile") == 1
 
 
-def test_worker_died_mid_submit_is_reconciled_once_the_lease_lapses(user, provider, enqueued):
+def test_worker_died_mid_submit_is_reconciled_once_the_lease_lapses(user, fake_provider, enqueued):
     job = make_job(user, status=S.SUBMITTING, lease_until=timezone.now() + timedelta(seconds=30))
     job_submit(job_id=job.pk)  # the first worker may still be on the call: hands off
-    assert provider.calls == []
+    assert fake_provider.calls == []
     GenerationJob.objects.filter(pk=job.pk).update(
         lease_until=timezone.now() - timedelta(seconds=1)
     )
     # The provider's listing shows the request the dead worker sent: it is adopted.
-    provider.reconciles = [Submission("sent-before", {"u": "z"})]
+    fake_provider.reconciles = [Submission("sent-before", {"u": "z"})]
     job_submit(job_id=job.pk)
-    assert [c[0] for c in provider.calls] == ["reconcile"]
+    assert [c[0] for c in fake_provider.calls] == ["reconcile"]
     job = fresh(job)
     assert job.status == S.IN_QUEUE and job.provider_request_id == "sent-before"
 
 
-def test_a_reconcile_match_another_job_owns_is_not_adopted(user, provider, enqueued):
+def test_a_reconcile_match_another_job_owns_is_not_adopted(user, fake_provider, enqueued):
     make_job(user, status=S.IN_QUEUE, provider_request_id="theirs")
     job = make_job(user, status=S.SUBMITTING, lease_until=None)
-    provider.reconciles = [Submission("theirs", {})]
+    fake_provider.reconciles = [Submission("theirs", {})]
     job_submit(job_id=job.pk)
     job = fresh(job)
     assert job.status == S.FAILED and job.error_message == AMBIGUOUS_MESSAGE
-    assert job.provider_request_id == "" and provider.count("submit") == 0
+    assert job.provider_request_id == "" and fake_provider.count("submit") == 0
 
 
-def test_unresolvable_ambiguity_fails_without_resending(user, provider, enqueued):
-    provider.reconciles = [provider_error("provider_error", request_sent=True, permanent=True)]
+def test_unresolvable_ambiguity_fails_without_resending(user, fake_provider, enqueued):
+    fake_provider.reconciles = [provider_error("provider_error", request_sent=True, permanent=True)]
     job = make_job(user, status=S.SUBMITTING, lease_until=None)
     job_submit(job_id=job.pk)
     job = fresh(job)
     assert job.status == S.FAILED and job.error_message == AMBIGUOUS_MESSAGE
-    assert provider.count("submit") == 0
+    assert fake_provider.count("submit") == 0
 
 
 # --- poll -----------------------------------------------------------------------------------
@@ -212,67 +213,69 @@ def submitted(user, **fields):
     return make_job(user, **defaults)
 
 
-def test_a_superseded_poll_does_nothing(user, provider, enqueued):
+def test_a_superseded_poll_does_nothing(user, fake_provider, enqueued):
     job = submitted(user, poll_seq=5)
     job_poll(job_id=job.pk, seq=4)
-    assert provider.calls == [] and enqueued == []
+    assert fake_provider.calls == [] and enqueued == []
 
 
-def test_queued_poll_records_position_and_reschedules(user, provider, enqueued):
-    provider.statuses = [StatusReport(State.IN_QUEUE, queue_position=4)]
+def test_queued_poll_records_position_and_reschedules(user, fake_provider, enqueued):
+    fake_provider.statuses = [StatusReport(State.IN_QUEUE, queue_position=4)]
     job = submitted(user)
     job_poll(job_id=job.pk, seq=1)
     job = fresh(job)
     assert job.queue_position == 4 and job.eta_at is not None and job.poll_seq == 2
     assert enqueued == [("poll", (job.pk, 2), pytest.approx(1.0))]
     job_poll(job_id=job.pk, seq=1)  # the old message redelivered: no second chain
-    assert provider.count("status") == 1
+    assert fake_provider.count("status") == 1
 
 
-def test_a_retried_poll_whose_commit_went_through_keeps_one_chain(user, provider, enqueued):
+def test_a_retried_poll_whose_commit_went_through_keeps_one_chain(user, fake_provider, enqueued):
     """A connection lost at COMMIT: the database advanced poll_seq but the successor was
     never enqueued. The retried task carries on; any successor that does exist then stops."""
-    provider.statuses = [StatusReport(State.IN_QUEUE, queue_position=2)] * 3
+    fake_provider.statuses = [StatusReport(State.IN_QUEUE, queue_position=2)] * 3
     job = submitted(user, poll_seq=2)  # poll #1's commit advanced the number to 2
     job_poll(job_id=job.pk, seq=1)  # a plain redelivery of #1: stale, nothing happens
-    assert provider.count("status") == 0 and enqueued == []
+    assert fake_provider.count("status") == 0 and enqueued == []
     job_poll(job_id=job.pk, seq=1, retried=True)  # the retry after the lost connection
-    assert provider.count("status") == 1
+    assert fake_provider.count("status") == 1
     assert fresh(job).poll_seq == 3 and enqueued == [("poll", (job.pk, 3), pytest.approx(1.0))]
     job_poll(job_id=job.pk, seq=2)  # had #2 been enqueued after all, it is now stale
-    assert provider.count("status") == 1
+    assert fake_provider.count("status") == 1
     job_poll(job_id=job.pk, seq=1, retried=True)  # two behind: never a second chain
-    assert provider.count("status") == 1
+    assert fake_provider.count("status") == 1
 
 
-def test_running_without_provider_progress_is_estimated_and_flagged(user, provider, enqueued):
-    provider.statuses = [StatusReport(State.RUNNING)]
+def test_running_without_provider_progress_is_estimated_and_flagged(user, fake_provider, enqueued):
+    fake_provider.statuses = [StatusReport(State.RUNNING)]
     job = submitted(user)
     GenerationJob.objects.filter(pk=job.pk).update(running_at=timezone.now())
     job_poll(job_id=job.pk, seq=1)
     job = fresh(job)
     assert job.status == S.RUNNING and job.progress_estimated
     assert 0 <= job.progress < 95 and job.queue_position is None
-    provider.statuses = [StatusReport(State.RUNNING, progress=42.0)]
+    fake_provider.statuses = [StatusReport(State.RUNNING, progress=42.0)]
     job_poll(job_id=job.pk, seq=2)
     job = fresh(job)
     assert job.progress == 42.0 and not job.progress_estimated
 
 
-def test_estimated_progress_follows_typical_time_and_never_claims_done(user, provider, enqueued):
-    provider.statuses = [StatusReport(State.RUNNING)]
+def test_estimated_progress_follows_typical_time_and_never_claims_done(
+    user, fake_provider, enqueued
+):
+    fake_provider.statuses = [StatusReport(State.RUNNING)]
     # hailuo's typical run is 240 s: 120 s in is about half way.
     job = submitted(user, status=S.RUNNING, running_at=timezone.now() - timedelta(seconds=120))
     job_poll(job_id=job.pk, seq=1)
     assert fresh(job).progress == pytest.approx(50, abs=1)
-    provider.statuses = [StatusReport(State.RUNNING)]
+    fake_provider.statuses = [StatusReport(State.RUNNING)]
     GenerationJob.objects.filter(pk=job.pk).update(running_at=timezone.now() - timedelta(hours=1))
     job_poll(job_id=job.pk, seq=2)
     assert fresh(job).progress == 95
 
 
-def test_completed_hands_over_to_finalize(user, provider, enqueued):
-    provider.statuses = [
+def test_completed_hands_over_to_finalize(user, fake_provider, enqueued):
+    fake_provider.statuses = [
         StatusReport(State.COMPLETED, result=ResultInfo(url="http://x/v.mp4", actual_cost="0.2"))
     ]
     job = submitted(user)
@@ -282,8 +285,8 @@ def test_completed_hands_over_to_finalize(user, provider, enqueued):
     assert enqueued == [("finalize", (job.pk,), 0)]
 
 
-def test_completed_with_error_fails_with_its_sentence(user, provider, enqueued):
-    provider.statuses = [
+def test_completed_with_error_fails_with_its_sentence(user, fake_provider, enqueued):
+    fake_provider.statuses = [
         StatusReport(State.FAILED, error=provider_error("content_policy")),
     ]
     job = submitted(user)
@@ -293,22 +296,22 @@ def test_completed_with_error_fails_with_its_sentence(user, provider, enqueued):
     assert enqueued == []
 
 
-def test_status_errors_back_off_or_fail(user, provider, enqueued):
-    provider.statuses = [provider_error("network")]
+def test_status_errors_back_off_or_fail(user, fake_provider, enqueued):
+    fake_provider.statuses = [provider_error("network")]
     job = submitted(user)
     job_poll(job_id=job.pk, seq=1)
     job = fresh(job)
     assert job.status == S.IN_QUEUE and job.step_errors == 1 and job.poll_seq == 2
     assert enqueued[-1][0] == "poll" and 1.0 <= enqueued[-1][2] <= 2.0
-    provider.statuses = [provider_error("auth")]
+    fake_provider.statuses = [provider_error("auth")]
     job_poll(job_id=job.pk, seq=2)
     assert fresh(job).status == S.FAILED and fresh(job).error_code == "auth"
 
 
-def test_poll_of_a_cancel_requested_job_hands_to_cancel(user, provider, enqueued):
+def test_poll_of_a_cancel_requested_job_hands_to_cancel(user, fake_provider, enqueued):
     job = submitted(user, cancel_requested=True)
     job_poll(job_id=job.pk, seq=1)
-    assert provider.calls == [] and enqueued == [("cancel", (job.pk,), 0)]
+    assert fake_provider.calls == [] and enqueued == [("cancel", (job.pk,), 0)]
 
 
 def test_poll_interval_adapts(user):
@@ -332,21 +335,21 @@ def test_backoff_is_exponential_capped_and_jittered():
 # --- webhook, cancel, sweeper ---------------------------------------------------------------
 
 
-def test_webhook_polls_now_and_duplicates_are_harmless(user, provider, enqueued):
+def test_webhook_polls_now_and_duplicates_are_harmless(user, fake_provider, enqueued):
     job = submitted(user)
     assert job_webhook_received(job=job)
     assert enqueued == [("poll", (job.pk, 2), 0)]
     # A duplicate inside WEBHOOK_POLL_MIN_INTERVAL_S: the poll it asks for is already due.
     assert job_webhook_received(job=job) is False
     assert enqueued == [("poll", (job.pk, 2), 0)]
-    provider.statuses = [StatusReport(State.COMPLETED, result=ResultInfo(url="http://x/v"))]
+    fake_provider.statuses = [StatusReport(State.COMPLETED, result=ResultInfo(url="http://x/v"))]
     job_poll(job_id=job.pk, seq=2)
-    assert provider.count("status") == 1 and fresh(job).status == S.DOWNLOADING
+    assert fake_provider.count("status") == 1 and fresh(job).status == S.DOWNLOADING
     assert job_webhook_received(job=job) is False  # late delivery
 
 
 def test_a_webhook_inside_the_window_brings_the_next_poll_to_the_window_end(
-    user, provider, enqueued, settings
+    user, fake_provider, enqueued, settings
 ):
     """Replays cost one status call per window; the poll a replay asks for is not lost
     but moved to the window's end (never later than the regular poll)."""
@@ -354,7 +357,7 @@ def test_a_webhook_inside_the_window_brings_the_next_poll_to_the_window_end(
     settings.GENERATION_POLL_MIN_S = settings.GENERATION_POLL_MAX_S = 30.0
     job = submitted(user)
     assert job_webhook_received(job=job)
-    provider.statuses = [StatusReport(State.RUNNING)]
+    fake_provider.statuses = [StatusReport(State.RUNNING)]
     job_poll(job_id=job.pk, seq=2)  # the provider is not done yet: next poll in ~30 s
     assert enqueued[-1][1] == (job.pk, 3) and enqueued[-1][2] > 20
     assert job_webhook_received(job=fresh(job))  # a replay (or a later event) in the window
@@ -364,13 +367,13 @@ def test_a_webhook_inside_the_window_brings_the_next_poll_to_the_window_end(
     for _ in range(20):
         assert job_webhook_received(job=fresh(job)) is False
     assert enqueued == before
-    assert provider.count("status") == 1
+    assert fake_provider.count("status") == 1
 
 
-def test_cancel_work_calls_the_provider_and_settles(user, provider, enqueued):
+def test_cancel_work_calls_the_provider_and_settles(user, fake_provider, enqueued):
     job = submitted(user, cancel_requested=True)
     job_cancel_work(job_id=job.pk)
-    assert provider.count("cancel") == 1 and fresh(job).status == S.CANCELLED
+    assert fake_provider.count("cancel") == 1 and fresh(job).status == S.CANCELLED
 
 
 def _budget_with_reservation(user, job):
@@ -393,13 +396,15 @@ def _budget_with_reservation(user, job):
         ("too_late", Decimal("0.27")),
     ],
 )
-def test_a_cancel_the_provider_could_not_honour_is_billed(user, provider, enqueued, outcome, spent):
+def test_a_cancel_the_provider_could_not_honour_is_billed(
+    user, fake_provider, enqueued, outcome, spent
+):
     from generation.providers.base import CancelOutcome
     from generation.services.transitions import CANCELLED_TOO_LATE
 
     job = submitted(user, cancel_requested=True)  # IN_QUEUE at the provider
     _budget_with_reservation(user, job)
-    provider.cancels = [CancelOutcome(outcome)]
+    fake_provider.cancels = [CancelOutcome(outcome)]
     job_cancel_work(job_id=job.pk)
     job = fresh(job)
     assert job.status == S.CANCELLED
@@ -408,7 +413,7 @@ def test_a_cancel_the_provider_could_not_honour_is_billed(user, provider, enqueu
     assert (job.error_message == CANCELLED_TOO_LATE) is (outcome == "too_late")
 
 
-def test_sweeper_redispatches_overdue_jobs_by_state(user, provider, enqueued):
+def test_sweeper_redispatches_overdue_jobs_by_state(user, fake_provider, enqueued):
     long_ago = timezone.now() - timedelta(minutes=5)
     queued = make_job(user, next_poll_at=long_ago)
     polling = submitted(user, next_poll_at=long_ago)
@@ -431,7 +436,7 @@ def test_sweeper_redispatches_overdue_jobs_by_state(user, provider, enqueued):
     assert enqueued == []
 
 
-def test_sweeper_times_out_jobs_past_the_hard_limit(user, provider, enqueued):
+def test_sweeper_times_out_jobs_past_the_hard_limit(user, fake_provider, enqueued):
     job = submitted(
         user,
         created_at=timezone.now() - timedelta(hours=2),  # hailuo's limit is 30 min
@@ -443,7 +448,7 @@ def test_sweeper_times_out_jobs_past_the_hard_limit(user, provider, enqueued):
     job = fresh(job)
     assert job.status == S.FAILED and job.error_code == "timeout"
     assert "30 min" in job.error_message
-    assert provider.count("cancel") == 1
+    assert fake_provider.count("cancel") == 1
     assert GenerationBudget.objects.get(user=user).reserved_usd == 0
 
 

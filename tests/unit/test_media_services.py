@@ -15,15 +15,7 @@ from media_library.models import MediaItem
 from media_library.sniffing import NOT_MEDIA, TRUNCATED, UNSUPPORTED, clean_title
 from media_library.testing import make_audio, make_image_bytes, make_video
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 @pytest.fixture

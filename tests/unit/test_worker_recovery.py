@@ -18,7 +18,7 @@ from generation.models import JobStatus
 from generation.providers.base import Submission
 from generation.services import job_submit, workers
 from generation.services.scheduling import lease_s
-from tests.unit.job_fakes import enqueued, make_job, provider  # noqa: F401 - fixtures
+from tests.unit.job_fakes import enqueued, make_job  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,16 +85,16 @@ def test_a_job_with_no_recorded_claim_is_left_to_its_lease(user, enqueued):
     assert workers.recover_dead_claims() == 0 and enqueued == []
 
 
-def test_a_dead_submitters_job_is_reconciled_never_sent_twice(user, provider, enqueued):
+def test_a_dead_submitters_job_is_reconciled_never_sent_twice(user, fake_provider, enqueued):
     """The killed worker may have sent the request: the step it is handed to asks the
     provider's request listing first, and adopts what it finds."""
     job = _held(user, _boot("stopped"), status=S.SUBMITTING)
-    provider.reconciles.append(Submission(f"req-{job.pk}", {"u": "x"}))
+    fake_provider.reconciles.append(Submission(f"req-{job.pk}", {"u": "x"}))
     assert workers.recover_dead_claims() == 1
     assert [name for name, _, _ in enqueued] == ["submit"]
     job_submit(job_id=job.pk)
     job.refresh_from_db()
-    assert provider.count("reconcile") == 1 and provider.count("submit") == 0
+    assert fake_provider.count("reconcile") == 1 and fake_provider.count("submit") == 0
     assert job.provider_request_id == f"req-{job.pk}"
 
 
