@@ -1,15 +1,20 @@
-"""The editor's answer to a media item being deleted: remove its clips through the
-editor's own services, so each timeline records an undo step and is pushed live."""
+"""The editor's answers to the media library's signals (connected in EditorConfig.ready):
+which timelines use a media item, and, when one is deleted, removing its clips through
+the editor's own services so each timeline records an undo step and is pushed live."""
 
 from collections import defaultdict
 
-from .models import Clip
+from . import selectors
 from .services.clips import clips_delete
+
+
+def timelines_using_media_item(sender, *, item, **kwargs) -> list[str]:
+    return [t.name for t in selectors.timelines_using_media(media_item=item)]
 
 
 def remove_clips_of_deleted_media(sender, *, item, **kwargs) -> None:
     by_timeline = defaultdict(list)
-    for clip in Clip.objects.filter(media_item=item).select_related("track__timeline"):
+    for clip in selectors.clips_using_media(media_item=item):
         by_timeline[clip.track.timeline].append(clip)
     for timeline, clips in by_timeline.items():
         # A locked track refuses with a ValidationError, which media_delete turns into

@@ -1,5 +1,8 @@
-"""Editor reads. `timeline_state` gives everything the timeline UI needs in a fixed
-number of queries (tracks, clips + media, undo/redo heads), however many clips there are."""
+"""Editor reads; the views, template tags and receivers read through these. Lookups
+scoped to an owner or a timeline raise the model's DoesNotExist for anything outside it
+(the views answer 404: another user's timeline, clip or export is never confirmed).
+`timeline_state` gives everything the timeline UI needs in a fixed number of queries
+(tracks, clips + media, undo/redo heads), however many clips there are."""
 
 from __future__ import annotations
 
@@ -39,6 +42,42 @@ def timeline_list(*, owner) -> QuerySet[Timeline]:
 def timeline_get(*, owner, timeline_id: int) -> Timeline:
     """Raises Timeline.DoesNotExist for someone else's timeline (views turn it into 404)."""
     return Timeline.objects.get(owner=owner, pk=timeline_id)
+
+
+def timeline_current(*, owner, timeline_id: int | None = None) -> Timeline | None:
+    """The owner's timeline `timeline_id` (the one last opened), else their most recently
+    edited one, else None."""
+    owned = Timeline.objects.filter(owner=owner)
+    timeline = owned.filter(pk=timeline_id).first() if timeline_id else None
+    return timeline or owned.order_by("-updated_at", "-id").first()
+
+
+def track_get(*, timeline: Timeline, track_id: int) -> Track:
+    """Raises Track.DoesNotExist for a track of another timeline."""
+    return Track.objects.get(pk=track_id, timeline=timeline)
+
+
+def clip_get(*, timeline: Timeline, clip_id: int) -> Clip:
+    """Raises Clip.DoesNotExist for a clip of another timeline."""
+    return Clip.objects.get(pk=clip_id, track__timeline=timeline)
+
+
+def clip_ids_on_timeline(*, timeline: Timeline, clip_ids) -> set[int]:
+    """Which of these clip ids are on this timeline."""
+    found = Clip.objects.filter(pk__in=clip_ids, track__timeline=timeline)
+    return set(found.values_list("pk", flat=True))
+
+
+def clip_ids_owned(*, owner, clip_ids) -> set[int]:
+    """Which of these clip ids are on any of the owner's timelines (copy and paste may
+    cross timelines)."""
+    found = Clip.objects.filter(pk__in=clip_ids, track__timeline__owner=owner)
+    return set(found.values_list("pk", flat=True))
+
+
+def clips_using_media(*, media_item) -> QuerySet[Clip]:
+    """Every clip of the item, with its timeline (to edit them timeline by timeline)."""
+    return Clip.objects.filter(media_item=media_item).select_related("track__timeline")
 
 
 def timeline_state(timeline: Timeline) -> TimelineState:

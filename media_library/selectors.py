@@ -7,12 +7,11 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.apps import apps
-from django.core.exceptions import FieldError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from .models import MediaItem
+from .signals import media_item_usage
 
 PAGE_SIZE = 48
 SEARCH_MAX = 100
@@ -85,18 +84,10 @@ def media_get_for_owner(*, owner, media_id) -> MediaItem:
 
 
 def media_timelines_using(*, item: MediaItem) -> list[str]:
-    """Names of the timelines with a clip of this item. Looked up through the app
-    registry so media_library does not import the editor (dependencies point one way)."""
-    try:
-        clip_model = apps.get_model("editor", "Clip")
-    except LookupError:
-        return []
-    try:
-        names = (
-            clip_model.objects.filter(media_item=item)
-            .values_list("track__timeline__name", flat=True)
-            .distinct()
-        )
-        return sorted({n for n in names if n})
-    except FieldError:
-        return []
+    """Names of the timelines using this item, sorted, each once: whatever the receivers
+    of `media_item_usage` answer (the editor is one), so media_library imports no app
+    that uses it (dependencies point one way)."""
+    names: set[str] = set()
+    for _receiver, answer in media_item_usage.send(sender=MediaItem, item=item):
+        names.update(n for n in answer or () if n)
+    return sorted(names)

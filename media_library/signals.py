@@ -7,3 +7,9 @@ from django.dispatch import Signal
 # pushed live); its foreign key is PROTECT, so without a receiver the delete is refused
 # with a message instead of silently breaking timelines.
 media_item_deleting = Signal()
+
+# Sent (with `item=`) to ask which timelines use an item, for the delete confirmation.
+# Each receiver returns an iterable of the names of its places using the item; the editor
+# answers for its timelines (connected in EditorConfig.ready). The media library knows
+# nothing of who places its items, so with no receiver an item is simply unused.
+media_item_usage = Signal()

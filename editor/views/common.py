@@ -3,13 +3,13 @@ current timeline kept in the session, and the panel / timeline fragment response
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
 
-from editor import services
+from editor import selectors, services
 from editor.forms import ExportForm
-from editor.models import Export, Timeline
+from editor.models import Timeline
 
 SESSION_KEY = "editor.timeline_id"
 RECENT_EXPORTS = 6
@@ -23,18 +23,24 @@ def _service_error(exc: ValidationError) -> HttpResponse:
     return _refuse(exc.messages[0] if exc.messages else "That edit was refused.")
 
 
+def _found(lookup, **kwargs):
+    """A scoped selector lookup, or 404 when it finds nothing (someone else's object)."""
+    try:
+        return lookup(**kwargs)
+    except ObjectDoesNotExist:
+        raise Http404("Not found.") from None
+
+
 def _own_timeline(request, pk: int) -> Timeline:
-    return get_object_or_404(Timeline, pk=pk, owner=request.user)
+    return _found(selectors.timeline_get, owner=request.user, timeline_id=pk)
 
 
 def _current_timeline(request) -> Timeline:
     """The timeline this user last opened (kept in the session), else their most recent
     one, else a fresh one: a new user lands on an empty 16:9 timeline ready for clips."""
-    owned = Timeline.objects.filter(owner=request.user)
-    pk = request.session.get(SESSION_KEY)
-    timeline = owned.filter(pk=pk).first() if pk else None
-    if timeline is None:
-        timeline = owned.order_by("-updated_at", "-id").first()
+    timeline = selectors.timeline_current(
+        owner=request.user, timeline_id=request.session.get(SESSION_KEY)
+    )
     if timeline is None:
         timeline = services.timeline_create(owner=request.user)
     request.session[SESSION_KEY] = timeline.pk
@@ -44,7 +50,7 @@ def _current_timeline(request) -> Timeline:
 def _panel_context(request, timeline: Timeline) -> dict:
     return {
         "timeline": timeline,
-        "timelines": Timeline.objects.filter(owner=request.user).order_by("-updated_at", "-id"),
+        "timelines": selectors.timeline_list(owner=request.user),
         "presets": Timeline.Preset.choices,
         "exports": _recent_exports(request, timeline),
         "export_form": ExportForm.for_timeline(timeline),
@@ -52,9 +58,7 @@ def _panel_context(request, timeline: Timeline) -> dict:
 
 
 def _recent_exports(request, timeline: Timeline):
-    return Export.objects.filter(owner=request.user, timeline=timeline).select_related("result")[
-        :RECENT_EXPORTS
-    ]
+    return selectors.export_list(owner=request.user, timeline=timeline, limit=RECENT_EXPORTS)
 
 
 def _panel(request, timeline: Timeline, status: int = 200) -> HttpResponse:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_POST
 
-from editor import services
+from editor import selectors, services
 from editor.forms import (
     ClipAddForm,
     ClipMoveForm,
@@ -22,9 +21,9 @@ from editor.forms import (
     first_error,
 )
 from editor.models import Clip, Timeline, Track
-from media_library.models import MediaItem
+from media_library.selectors import media_get_for_owner
 
-from .common import _fragment, _own_timeline, _refuse, _service_error
+from .common import _found, _fragment, _own_timeline, _refuse, _service_error
 
 # --- The timeline fragment and its edits ------------------------------------------------------
 
@@ -36,14 +35,16 @@ def timeline_fragment(request, pk: int):
 
 
 def _own_clip(timeline: Timeline, clip_id: int) -> Clip:
-    return get_object_or_404(Clip, pk=clip_id, track__timeline=timeline)
+    return _found(selectors.clip_get, timeline=timeline, clip_id=clip_id)
+
+
+def _own_track(timeline: Timeline, track_id: int) -> Track:
+    return _found(selectors.track_get, timeline=timeline, track_id=track_id)
 
 
 def _own_clip_ids(timeline: Timeline, ids: list[int]) -> list[int]:
     """404 unless every id is a clip of this (the user's) timeline."""
-    found = set(
-        Clip.objects.filter(pk__in=ids, track__timeline=timeline).values_list("pk", flat=True)
-    )
+    found = selectors.clip_ids_on_timeline(timeline=timeline, clip_ids=ids)
     if len(found) != len(set(ids)):
         raise Http404("No such clip on this timeline.")
     return ids
@@ -66,10 +67,10 @@ def _edit(request, pk: int, form_class, apply):
 @require_POST
 def clip_add(request, pk: int):
     def apply(timeline, data):
-        media = get_object_or_404(MediaItem, pk=data["media_id"], owner=request.user)
+        media = media_get_for_owner(owner=request.user, media_id=data["media_id"])
         track = None
         if data["track_id"]:
-            track = get_object_or_404(Track, pk=data["track_id"], timeline=timeline)
+            track = _own_track(timeline, data["track_id"])
         services.clip_add(timeline=timeline, media_item=media, start_s=data["start"], track=track)
 
     return _edit(request, pk, ClipAddForm, apply)
@@ -82,7 +83,7 @@ def clip_move(request, pk: int):
         clip = _own_clip(timeline, data["clip_id"])
         track = None
         if data["track_id"] and not data["new_track"]:
-            track = get_object_or_404(Track, pk=data["track_id"], timeline=timeline)
+            track = _own_track(timeline, data["track_id"])
         services.clip_move(
             clip=clip, start_s=data["start"], track=track, new_track=data["new_track"]
         )
@@ -144,8 +145,7 @@ def clips_paste(request, pk: int):
         # Copies may come from another of the user's timelines; the service checks the
         # owner, and a clip of someone else's timeline is simply not found (404).
         ids = data["clip_ids"]
-        owned = Clip.objects.filter(pk__in=ids, track__timeline__owner=request.user).count()
-        if owned != len(ids):
+        if len(selectors.clip_ids_owned(owner=request.user, clip_ids=ids)) != len(ids):
             raise Http404("No such clip.")
         services.clips_paste(timeline=timeline, clips=ids, at_s=data["at"])
 
@@ -156,7 +156,7 @@ def clips_paste(request, pk: int):
 @require_POST
 def track_toggle(request, pk: int, track_id: int):
     def apply(timeline, data):
-        track = get_object_or_404(Track, pk=track_id, timeline=timeline)
+        track = _own_track(timeline, track_id)
         services.track_update(track=track, **{data["field"]: data["value"]})
 
     return _edit(request, pk, TrackToggleForm, apply)
@@ -166,7 +166,7 @@ def track_toggle(request, pk: int, track_id: int):
 @require_POST
 def track_delete(request, pk: int, track_id: int):
     timeline = _own_timeline(request, pk)
-    track = get_object_or_404(Track, pk=track_id, timeline=timeline)
+    track = _own_track(timeline, track_id)
     try:
         services.track_delete(track=track)
     except ValidationError as exc:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from editor import services
+from editor import selectors, services
 from editor.forms import ExportForm, first_error
-from editor.models import Export
 
-from .common import _own_timeline, _recent_exports, _refuse, _service_error
+from .common import _found, _own_timeline, _recent_exports, _refuse, _service_error
 
 # --- Exports -------------------------------------------------------------------------------------
 
@@ -47,7 +46,7 @@ def export_start(request, pk: int):
 @login_required
 @require_POST
 def export_cancel(request, export_id: int):
-    export = get_object_or_404(Export, pk=export_id, owner=request.user)
+    export = _found(selectors.export_get, owner=request.user, export_id=export_id)
     try:
         export = services.export_cancel(export=export)
     except ValidationError as exc:

@@ -267,33 +267,22 @@ def test_rename_via_drawer(alice_client, user, tmp_path, quiet):
     assert MediaItem.objects.get(pk=item.pk).title == "Final cut"
 
 
-def test_delete_confirmation_names_timelines(alice_client, user, tmp_path, monkeypatch):
+def test_delete_confirmation_names_timelines(alice_client, user, tmp_path):
+    from editor import services as editor_services
+
     item = make_ready_video(user, tmp_path)
-
-    class FakeClips:
-        def filter(self, **kw):
-            assert kw == {"media_item": item}
-            return self
-
-        def values_list(self, *a, **kw):
-            return self
-
-        def distinct(self):
-            return ["Trailer", "Cut B", "Trailer"]
-
-    class FakeClip:
-        objects = FakeClips()
-
-    real = selectors.apps.get_model
-
-    def get_model(app, model=None, **kw):
-        return FakeClip if (app, model) == ("editor", "Clip") else real(app, model, **kw)
-
-    monkeypatch.setattr(selectors.apps, "get_model", get_model)
+    # The editor answers media_item_usage: two timelines use the item (one twice).
+    trailer = editor_services.timeline_create(owner=user, name="Trailer")
+    editor_services.clip_add(timeline=trailer, media_item=item, start_s=0)
+    editor_services.clip_add(timeline=trailer, media_item=item, start_s=5)
+    cut_b = editor_services.timeline_create(owner=user, name="Cut B")
+    editor_services.clip_add(timeline=cut_b, media_item=item, start_s=0)
+    editor_services.timeline_create(owner=user, name="Unused")
     html = alice_client.get(reverse("media_library:delete", args=[item.pk])).content.decode()
     assert (
         "used in 2 timelines" in html and "<strong>Cut B</strong>, <strong>Trailer</strong>" in html
     )
+    assert "Unused" not in html
 
 
 def test_delete_without_editor_or_clips(alice_client, user, tmp_path, media_root):
