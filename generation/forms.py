@@ -16,9 +16,9 @@ from django import forms
 
 from generation import catalog
 from generation.models import TERMINAL_STATUSES
+from generation.services.jobs import MAX_VARIATIONS
 from project.ids import ID_MAX
 
-MAX_VARIATIONS = 4
 PARAM_FIELDS = ("prompt", "negative_prompt", "duration", "resolution", "aspect_ratio", "seed")
 
 

@@ -1,6 +1,6 @@
 """Per-user rate limits and the monthly spend budget.
 
-`check_and_reserve` runs inside job_create's transaction, under a row lock on the user's
+`check_and_reserve` runs inside jobs_create_batch's transaction, under a row lock on the user's
 GenerationBudget row: two creates for one user are serialised there, so the budget, the
 concurrency cap and the cooldown cannot be beaten by sending requests in parallel. The
 per-minute rate lives in the Redis cache (shared by every web node).
@@ -62,7 +62,7 @@ def budget_remaining(user) -> Decimal:
     return max(Decimal("0"), budget.limit_usd - spent - budget.reserved_usd)
 
 
-def _check_rate(user, budget: GenerationBudget) -> None:
+def _check_rate(user, budget: GenerationBudget, jobs: int) -> None:
     limit, period = budget.rate
     if limit <= 0:
         return
@@ -70,8 +70,11 @@ def _check_rate(user, budget: GenerationBudget) -> None:
     key = f"genrate:{user.pk}:{window}"
     # add() then incr() is atomic on Redis; the key dies with its window.
     cache.add(key, 0, timeout=period + 5)
-    count = cache.incr(key)
+    count = cache.incr(key, jobs)
     if count > limit:
+        # A refused request starts nothing, so it uses none of the allowance (a batch
+        # refused whole must not eat the room a smaller request would still fit in).
+        cache.decr(key, jobs)
         retry_after = max(1, math.ceil((window + 1) * period - time.time()))
         raise LimitExceeded(
             f"You can start {limit} generations per {_period_words(period)}. "
@@ -85,16 +88,18 @@ def _period_words(period: int) -> str:
     return {1: "second", 60: "minute", 3600: "hour", 86400: "day"}.get(period, f"{period} s")
 
 
-def check_and_reserve(*, user, estimate: Decimal, skip_cooldown: bool = False) -> Decimal:
+def check_and_reserve(*, user, estimate: Decimal, jobs: int = 1) -> Decimal:
     """Refuse (LimitExceeded) or reserve `estimate` against the user's monthly budget.
 
-    Must be called inside the transaction that saves the job, so a failure later in
-    job_create rolls the reservation back with it. `skip_cooldown` is for the 2nd..Nth job
-    of one "generate N variations" request (rate, concurrency and budget still apply).
-    Returns the amount reserved.
+    One call per request: `estimate` is the whole request's cost and `jobs` how many jobs
+    it starts (a batch of variations is checked once, all or none). The cooldown is
+    between requests; concurrency, budget and rate count every job of the batch.
+
+    Must be called inside the transaction that saves the jobs, so a failure later in
+    jobs_create_batch rolls the reservation back with it. Returns the amount reserved.
     """
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("check_and_reserve must run inside job_create's transaction")
+        raise RuntimeError("check_and_reserve must run inside jobs_create_batch's transaction")
     now = timezone.now()
     # The lock that serialises this user's creates. The first statement must be a write:
     # SQLite takes its write lock then, and a transaction that read first cannot wait for
@@ -110,7 +115,7 @@ def check_and_reserve(*, user, estimate: Decimal, skip_cooldown: bool = False) -
         budget.spent_usd = Decimal("0")
 
     cooldown = budget.cooldown
-    if cooldown > 0 and budget.last_created_at and not skip_cooldown:
+    if cooldown > 0 and budget.last_created_at:
         wait = cooldown - (now - budget.last_created_at).total_seconds()
         if wait > 0:
             raise LimitExceeded(
@@ -122,10 +127,11 @@ def check_and_reserve(*, user, estimate: Decimal, skip_cooldown: bool = False) -
     max_live = budget.concurrency
     if max_live > 0:
         live = GenerationJob.objects.filter(owner=user, status__in=LIVE_STATUSES).count()
-        if live >= max_live:
+        if live + jobs > max_live:
+            more = "" if jobs == 1 else f" and asked for {jobs} more"
             raise LimitExceeded(
-                f"You already have {live} generations in progress (the limit is {max_live}). "
-                "Start another when one finishes.",
+                f"You already have {live} generations in progress{more} (the limit is "
+                f"{max_live}). Start another when one finishes.",
                 10,
                 code="concurrency",
             )
@@ -133,14 +139,15 @@ def check_and_reserve(*, user, estimate: Decimal, skip_cooldown: bool = False) -
     remaining = budget.limit_usd - budget.spent_usd - budget.reserved_usd
     if estimate > remaining:
         raise LimitExceeded(
-            f"This generation would cost {_money(estimate)}, but only "
+            f"{'This generation' if jobs == 1 else f'These {jobs} variations'} would cost "
+            f"{_money(estimate)}, but only "
             f"{_money(max(remaining, Decimal('0')))} of your {_money(budget.limit_usd)} monthly "
             "budget remains.",
             None,
             code="budget",
         )
 
-    _check_rate(user, budget)
+    _check_rate(user, budget, jobs)
 
     budget.reserved_usd += estimate
     budget.last_created_at = now

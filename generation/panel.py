@@ -16,8 +16,8 @@ from django.conf import settings
 from generation import catalog, limits, pricing, validation
 from generation.catalog import ModelSpec
 from generation.catalog.spec import short_side
-from generation.forms import MAX_VARIATIONS, ComposerInput, fit_to_model
-from generation.services.prices import current_rule
+from generation.forms import ComposerInput, fit_to_model
+from generation.services.jobs import MAX_VARIATIONS, job_price
 
 # Where each field's error is shown; anything else goes under the Generate button.
 ERROR_SLOTS = (
@@ -243,16 +243,14 @@ def composer_state(
     # A price needs readable settings only; the prompt does not change it.
     if not {"duration", "resolution", "aspect_ratio", "audio"} & errors.keys():
         try:
-            quote = pricing.quote_for(model_id, params, rule=current_rule(spec))
+            estimate = job_price(model_id=model_id, params=params, variations=composer.variations)
         except (KeyError, ValueError):
-            quote = None
-        if quote is not None:
-            state.cost = quote.usd
-            state.total = quote.usd * composer.variations
-            state.formula = quote.formula
-            if composer.variations > 1 and quote.usd > 0:
-                state.formula = f"{composer.variations} × ({quote.formula}) = {_money(state.total)}"
-            state.expensive = quote.usd > state.threshold or state.total > state.threshold
+            estimate = None
+        if estimate is not None:
+            state.cost = estimate.cost
+            state.total = estimate.total
+            state.formula = estimate.formula
+            state.expensive = estimate.expensive
     return _with_budget(state, user)
 
 

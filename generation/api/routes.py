@@ -22,13 +22,21 @@ from project.body_limits import MULTIPART_SLACK
 from .. import catalog, pricing, selectors
 from ..catalog.spec import short_side
 from ..models import GenerationJob
-from ..services.jobs import JobInvalid, job_cancel, job_create, job_estimate, job_retry
+from ..services.jobs import (
+    MAX_VARIATIONS,
+    JobInvalid,
+    job_cancel,
+    job_estimate,
+    job_retry,
+    jobs_create_batch,
+)
 from . import api
 from .schemas import (
     CreatedOut,
     ErrorOut,
     EstimateOut,
     GenerateIn,
+    GenerateVideoIn,
     JobOut,
     MediaOut,
     MediaPageOut,
@@ -108,16 +116,36 @@ def _created(job: GenerationJob) -> dict[str, Any]:
     }
 
 
+def _created_job(job: GenerationJob) -> dict[str, Any]:
+    return {
+        "job_id": job.pk,
+        "status": job.status,
+        "estimated_cost": _money(job.estimated_cost),
+        "seed": job.params.get("seed"),
+    }
+
+
 # --- routes ---------------------------------------------------------------------------------
 ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut}
 UPLOAD_ERRORS = {400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 429: ErrorOut}
 
 
-@api.post("/generate-video", response={202: CreatedOut, **ERRORS}, summary="Start a generation")
-def generate_video(request, body: GenerateIn):
+@api.post(
+    "/generate-video",
+    response={202: CreatedOut, **ERRORS},
+    # `jobs` is left out of the answer unless the request asked for variations.
+    exclude_unset=True,
+    summary=f"Start a generation (or up to {MAX_VARIATIONS} variations of it)",
+)
+def generate_video(request, body: GenerateVideoIn):
     model_id, params = _params(body)
-    job = job_create(user=request.user, model_id=model_id, params=params)
-    return 202, _created(job)
+    jobs = jobs_create_batch(
+        user=request.user, model_id=model_id, params=params, variations=body.variations or 1
+    )
+    out = _created(jobs[0])
+    if body.variations is not None:
+        out["jobs"] = [_created_job(job) for job in jobs]
+    return 202, out
 
 
 @api.post("/estimate-cost", response={200: EstimateOut, **ERRORS}, summary="Price a request")

@@ -7,6 +7,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from ..services.jobs import MAX_VARIATIONS
+
 
 class GenerateIn(Schema):
     prompt: str | None = None
@@ -25,9 +27,32 @@ class GenerateIn(Schema):
     )
 
 
+class GenerateVideoIn(GenerateIn):
+    variations: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_VARIATIONS,
+        description=(
+            f"Start this many jobs (1 to {MAX_VARIATIONS}) with the same settings, like the "
+            "panel's variations. Where the model takes a seed each job gets its own: `seed`, "
+            "seed+1, … or distinct random seeds when no seed is given. All or none: the "
+            "limits and the budget are checked once for the whole batch (its total cost), "
+            "and a refusal starts nothing. With `variations` the answer lists every job in "
+            "`jobs` (`job_id` is the first)."
+        ),
+    )
+
+
 class ErrorOut(Schema):
     message: str
     errors: dict[str, str] = {}
+
+
+class CreatedJobOut(Schema):
+    job_id: int
+    status: str
+    estimated_cost: float
+    seed: int | None
 
 
 class CreatedOut(Schema):
@@ -35,6 +60,10 @@ class CreatedOut(Schema):
     status: str
     estimated_cost: float
     currency: str = "USD"
+    jobs: list[CreatedJobOut] | None = Field(
+        None,
+        description="Every job the request started, in order (only when it sent `variations`).",
+    )
 
 
 class JobErrorOut(Schema):

@@ -6,7 +6,15 @@ recovery (cancel at the provider, the sweeper), tokens (API tokens).
 """
 
 from .finalize import job_finalize
-from .jobs import Estimate, JobInvalid, job_cancel, job_create, job_estimate, job_retry
+from .jobs import (
+    Estimate,
+    JobInvalid,
+    job_cancel,
+    job_create,
+    job_estimate,
+    job_retry,
+    jobs_create_batch,
+)
 from .local_render import job_render_local
 from .polling import job_poll, job_webhook_received
 from .recovery import job_cancel_work, job_sweep
@@ -34,5 +42,6 @@ __all__ = [
     "job_submit",
     "job_sweep",
     "job_webhook_received",
+    "jobs_create_batch",
     "transition",
 ]

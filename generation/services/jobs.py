@@ -1,8 +1,10 @@
-"""What a creator does to jobs: create, cancel, retry; and what a price preview needs."""
+"""What a creator does to jobs: create (one job or a batch of variations), cancel, retry;
+and what a price preview needs."""
 
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -15,10 +17,15 @@ from .. import catalog, pricing, validation
 from ..limits import check_and_reserve
 from ..live import push_job
 from ..models import GenerationJob, JobStatus
+from ..validation import SEED_MAX
 from .prices import current_rule
 from .transitions import IllegalTransition, job_mark_cancelled
 
 logger = logging.getLogger("generation.jobs")
+
+# One request may start up to this many variations (the composer's picker and the API's
+# `variations` field share the cap).
+MAX_VARIATIONS = 4
 
 
 class JobInvalid(Exception):
@@ -33,13 +40,43 @@ class JobInvalid(Exception):
 class Estimate:
     model_id: str
     params: dict[str, Any]
-    cost: Decimal
+    cost: Decimal  # one job
+    total: Decimal  # every variation
+    variations: int
     expensive: bool
     formula: str
 
 
+def job_price(*, model_id: str, params: dict[str, Any], variations: int = 1) -> Estimate:
+    """The price of readable settings (`params` already normalized) for `variations` jobs,
+    without validating the rest: the composer's cost line is shown before the prompt is
+    written. Raises KeyError/ValueError when the price table cannot read the settings."""
+    spec = catalog.get(model_id)
+    quote = pricing.quote_for(model_id, params, rule=current_rule(spec))
+    total = quote.usd * variations
+    formula = quote.formula
+    if variations > 1 and quote.usd > 0:
+        formula = f"{variations} × ({quote.formula}) = ${total.quantize(Decimal('0.01'))}"
+    threshold = pricing.D(settings.EXPENSIVE_JOB_USD)
+    return Estimate(
+        model_id=model_id,
+        params=params,
+        cost=quote.usd,
+        # A batch is confirmed like one expensive job when its total is over the line.
+        expensive=quote.usd > threshold or total > threshold,
+        formula=formula,
+        variations=variations,
+        total=total,
+    )
+
+
 def job_estimate(
-    *, model_id: str, params: dict[str, Any], owner=None, pricing_only: bool = False
+    *,
+    model_id: str,
+    params: dict[str, Any],
+    owner=None,
+    pricing_only: bool = False,
+    variations: int = 1,
 ) -> Estimate:
     """Validate and price a request without creating anything (raises JobInvalid).
 
@@ -51,23 +88,77 @@ def job_estimate(
         for image_field in ("image", "end_image"):
             if params.get(_PARAM_OF[image_field]) in (None, ""):
                 errors.pop(image_field, None)
+    if not 1 <= variations <= MAX_VARIATIONS:
+        errors["variations"] = f"variations must be a whole number from 1 to {MAX_VARIATIONS}."
     if errors:
         raise JobInvalid(errors)
     clean = validation.normalize(model_id, params)
     available, reason = catalog.available(model_id)
     if not available:
         raise JobInvalid({"model": reason})
-    quote = pricing.quote_for(model_id, clean, rule=current_rule(catalog.get(model_id)))
-    return Estimate(
-        model_id=model_id,
-        params=clean,
-        cost=quote.usd,
-        expensive=quote.usd > settings.EXPENSIVE_JOB_USD,
-        formula=quote.formula,
-    )
+    return job_price(model_id=model_id, params=clean, variations=variations)
 
 
 _PARAM_OF = {"image": "image_id", "end_image": "end_image_id"}
+
+
+def jobs_create_batch(
+    *,
+    user,
+    model_id: str,
+    params: dict[str, Any],
+    variations: int = 1,
+    retry_of: GenerationJob | None = None,
+) -> list[GenerationJob]:
+    """Start `variations` jobs (1..MAX_VARIATIONS) with the same settings: validate, price,
+    check the limits once for the whole batch and reserve its total, save the jobs QUEUED
+    and enqueue their submissions once the transaction commits. All or none: a refusal
+    (LimitExceeded) or an invalid request (JobInvalid) leaves nothing behind.
+
+    `params` holds prompt, negative_prompt, duration, resolution, aspect_ratio, audio,
+    seed and image_id (see generation.validation). Where the model takes a seed, each
+    variation gets its own (see variation_seeds). The cooldown is between requests, not
+    between the variations of one.
+    """
+    from .. import tasks
+
+    estimate = job_estimate(model_id=model_id, params=params, owner=user, variations=variations)
+    spec = catalog.get(estimate.model_id)
+    clean = dict(estimate.params)
+    prompt = clean.pop("prompt")
+    negative = clean.pop("negative_prompt", "") or ""
+    seeds = variation_seeds(clean.get("seed"), variations) if spec.seed else None
+    jobs: list[GenerationJob] = []
+    with transaction.atomic():
+        check_and_reserve(user=user, estimate=estimate.total, jobs=variations)
+        for index in range(variations):
+            job_params = dict(clean)
+            if seeds is not None:
+                job_params["seed"] = seeds[index]
+            job = GenerationJob.objects.create(
+                owner=user,
+                model_id=spec.id,
+                provider=spec.provider,
+                prompt=prompt,
+                negative_prompt=negative,
+                params=job_params,
+                estimated_cost=estimate.cost,
+                reserved_cost=estimate.cost,
+                retry_of=retry_of,
+                next_poll_at=timezone.now(),
+            )
+            logger.info(
+                "job created",
+                extra={
+                    "job_id": job.pk,
+                    "model_id": job.model_id,
+                    "estimate": str(estimate.cost),
+                },
+            )
+            push_job(job, insert=True)
+            tasks.submit.delay_on_commit(job.pk)
+            jobs.append(job)
+    return jobs
 
 
 def job_create(
@@ -76,46 +167,21 @@ def job_create(
     model_id: str,
     params: dict[str, Any],
     retry_of: GenerationJob | None = None,
-    batch_index: int = 0,
 ) -> GenerationJob:
-    """Validate, price, check limits and reserve the estimate, save the job QUEUED and
-    enqueue its submission once the transaction commits.
-
-    `params` holds prompt, negative_prompt, duration, resolution, aspect_ratio, audio,
-    seed and image_id (see generation.validation). `batch_index` > 0 marks the later jobs
-    of one multi-variation request, which the cooldown lets through. Raises JobInvalid or
-    LimitExceeded.
-    """
-    from .. import tasks
-
-    estimate = job_estimate(model_id=model_id, params=params, owner=user)
-    spec = catalog.get(estimate.model_id)
-    clean = dict(estimate.params)
-    prompt = clean.pop("prompt")
-    negative = clean.pop("negative_prompt", "") or ""
-    with transaction.atomic():
-        reserved = check_and_reserve(
-            user=user, estimate=estimate.cost, skip_cooldown=batch_index > 0
-        )
-        job = GenerationJob.objects.create(
-            owner=user,
-            model_id=spec.id,
-            provider=spec.provider,
-            prompt=prompt,
-            negative_prompt=negative,
-            params=clean,
-            estimated_cost=estimate.cost,
-            reserved_cost=reserved,
-            retry_of=retry_of,
-            next_poll_at=timezone.now(),
-        )
-        logger.info(
-            "job created",
-            extra={"job_id": job.pk, "model_id": job.model_id, "estimate": str(estimate.cost)},
-        )
-        push_job(job, insert=True)
-        tasks.submit.delay_on_commit(job.pk)
+    """One job: a batch of one (raises JobInvalid or LimitExceeded)."""
+    (job,) = jobs_create_batch(user=user, model_id=model_id, params=params, retry_of=retry_of)
     return job
+
+
+def variation_seeds(first: int | None, count: int) -> list[int | None]:
+    """One seed per variation: the creator's seed, then seed+1, … (so a good result can be
+    reproduced), or distinct random seeds when none was given. A single job without a
+    seed keeps none (the provider picks)."""
+    if first is None and count == 1:
+        return [None]
+    if first is not None:
+        return [(first + index) % (SEED_MAX + 1) for index in range(count)]
+    return random.SystemRandom().sample(range(SEED_MAX + 1), count)
 
 
 def job_cancel(*, job: GenerationJob) -> GenerationJob:

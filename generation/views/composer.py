@@ -7,7 +7,6 @@ composer's derived state comes from generation.panel. Every response is a templa
 
 from __future__ import annotations
 
-import random
 import time
 
 from django.http import Http404
@@ -16,9 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from generation.forms import read_composer
 from generation.limits import LimitExceeded
-from generation.models import GenerationJob
 from generation.panel import composer_state, model_groups
-from generation.services.jobs import JobInvalid, job_create
+from generation.services.jobs import JobInvalid, jobs_create_batch
 from generation.validation import SEED_MAX
 from media_library.models import MediaItem
 from project.ids import InvalidId, parse_id
@@ -103,66 +101,35 @@ def generate(request):
         # The price changed since the confirmation, or none was given: ask (again).
         return render(request, "generation/partials/confirm.html", context)
 
-    created: list[GenerationJob] = []
-    refusal: LimitExceeded | None = None
-    for index, params in enumerate(_variation_params(state)):
-        try:
-            job = job_create(
-                user=request.user, model_id=state.model_id, params=params, batch_index=index
-            )
-            created.append(job)
-        except LimitExceeded as exc:
-            refusal = exc
-            break
-        except JobInvalid as exc:
-            state.errors.update(exc.errors)
-            state.show_prompt_required = True
-            return render(
-                request, "generation/partials/estimate_response.html", context, status=422
-            )
-
-    # The cost line is re-rendered with the budget that is left now.
-    state = composer_state(composer, user=request.user)
-    context = _composer_context(request, state)
-    context["created"] = created
-    if refusal is not None:
+    try:
+        created = jobs_create_batch(
+            user=request.user,
+            model_id=state.model_id,
+            params=state.params,
+            variations=state.variations,
+        )
+    except JobInvalid as exc:
+        state.errors.update(exc.errors)
+        state.show_prompt_required = True
+        return render(request, "generation/partials/estimate_response.html", context, status=422)
+    except LimitExceeded as refusal:
+        # All or none: nothing was started. The cost line shows the budget left now.
+        context = _composer_context(request, composer_state(composer, user=request.user))
         context["refusal"] = refusal
         context["cooldown_until"] = (
             time.time() + refusal.retry_after if refusal.retry_after else None
         )
-        if created:
-            context["notice"] = f"Started {len(created)} of {state.variations}."
         response = render(
-            request,
-            "generation/partials/estimate_response.html",
-            context,
-            status=429 if not created else 200,
+            request, "generation/partials/estimate_response.html", context, status=429
         )
         if refusal.retry_after:
             response["Retry-After"] = str(refusal.retry_after)
         return response
+
+    # The cost line is re-rendered with the budget that is left now.
+    context = _composer_context(request, composer_state(composer, user=request.user))
+    context["created"] = created
     context["notice"] = (
         "Started 1 generation." if len(created) == 1 else f"Started {len(created)} variations."
     )
     return render(request, "generation/partials/estimate_response.html", context)
-
-
-def _variation_params(state) -> list[dict]:
-    """One params dict per variation; each variation gets its own seed where the model
-    takes one (the creator's seed, then seed+1, … so a good result can be reproduced)."""
-    base = dict(state.params)
-    count = state.variations
-    if not (state.spec and state.spec.seed):
-        return [dict(base) for _ in range(count)]
-    first = base.get("seed")
-    if first is None and count == 1:
-        return [base]
-    rng = random.SystemRandom()
-    out = []
-    for index in range(count):
-        params = dict(base)
-        params["seed"] = (
-            (first + index) % (SEED_MAX + 1) if first is not None else rng.randint(0, SEED_MAX)
-        )
-        out.append(params)
-    return out

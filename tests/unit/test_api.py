@@ -192,6 +192,72 @@ def test_over_budget_is_429_naming_the_remaining_amount(api, settings, enqueued)
     assert response.status_code == 429 and "$0.03" in response.json()["message"]
 
 
+# --- variations -----------------------------------------------------------------------------
+
+
+def test_variations_start_one_job_each_with_distinct_seeds(
+    api, user, enqueued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/generate-video", {**ORIGINAL_CURL, "model": "local", "variations": 3, "seed": 9}
+        )
+    assert response.status_code == 202, response.content
+    body = response.json()
+    jobs = GenerationJob.objects.filter(owner=user).order_by("pk")
+    assert [j["job_id"] for j in body["jobs"]] == [j.pk for j in jobs]
+    assert body["job_id"] == jobs[0].pk
+    assert [j["seed"] for j in body["jobs"]] == [9, 10, 11]
+    assert [j.params["seed"] for j in jobs] == [9, 10, 11]
+    assert sorted(args[0] for name, args, _ in enqueued if name == "submit") == [j.pk for j in jobs]
+
+
+def test_variations_without_a_seed_get_distinct_random_seeds(api, user, enqueued):
+    response = api.post("/api/generate-video", {**ORIGINAL_CURL, "model": "local", "variations": 4})
+    assert response.status_code == 202, response.content
+    seeds = [j["seed"] for j in response.json()["jobs"]]
+    assert len(set(seeds)) == 4 and all(isinstance(s, int) for s in seeds)
+
+
+def test_variations_are_checked_against_the_budget_once_for_the_total(
+    api, user, settings, enqueued
+):
+    settings.GENERATION_MONTHLY_BUDGET_USD = Decimal("0.81")
+    response = api.post("/api/generate-video", {**ORIGINAL_CURL, "variations": 3})
+    assert response.status_code == 202, response.content
+    assert GenerationJob.objects.filter(owner=user).count() == 3
+    from generation.models import GenerationBudget
+
+    assert GenerationBudget.objects.get(user=user).reserved_usd == Decimal("0.81")
+
+
+def test_a_refused_batch_of_variations_starts_nothing(
+    api, user, settings, enqueued, django_capture_on_commit_callbacks
+):
+    settings.GENERATION_MONTHLY_BUDGET_USD = Decimal("0.60")  # two would fit, three do not
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/generate-video", {**ORIGINAL_CURL, "variations": 3})
+    assert response.status_code == 429
+    assert response.json()["errors"] == {"limit": "budget"}
+    assert "$0.81" in response.json()["message"]
+    assert not GenerationJob.objects.exists() and enqueued == []
+
+
+@pytest.mark.parametrize("variations", [0, 5, "many"])
+def test_variations_outside_one_to_four_are_400(api, variations):
+    response = api.post("/api/generate-video", {**ORIGINAL_CURL, "variations": variations})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"variations"}
+    assert not GenerationJob.objects.exists()
+
+
+def test_variations_are_documented_in_the_schema():
+    schema = Client().get("/api/openapi.json").json()
+    field = schema["components"]["schemas"]["GenerateVideoIn"]["properties"]["variations"]
+    assert "seed" in field["description"]
+    assert schema["components"]["schemas"]["CreatedOut"]["properties"]["jobs"]
+
+
 # --- jobs -----------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from generation.services import (
     job_fail,
     job_mark_cancelled,
     job_retry,
+    jobs_create_batch,
     transition,
 )
 from generation.services.transitions import (
@@ -176,12 +177,98 @@ def test_per_user_budget_override_wins(user, settings, enqueued):
 
 def test_cooldown_between_creates_but_not_within_a_batch(user, settings, enqueued):
     settings.GENERATION_COOLDOWN_S = 30
-    job_create(user=user, model_id="local", params=local_params())
-    job_create(user=user, model_id="local", params=local_params(), batch_index=1)
+    jobs_create_batch(user=user, model_id="local", params=local_params(), variations=2)
     with pytest.raises(LimitExceeded) as info:
         job_create(user=user, model_id="local", params=local_params())
     assert info.value.code == "cooldown" and 28 <= info.value.retry_after <= 30
     assert GenerationJob.objects.count() == 2
+
+
+# --- batches of variations ------------------------------------------------------------------
+
+
+def test_batch_makes_one_job_per_variation_with_consecutive_seeds(
+    user, enqueued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs = jobs_create_batch(
+            user=user, model_id="local", params=local_params(seed=41), variations=3
+        )
+    assert [j.params["seed"] for j in jobs] == [41, 42, 43]
+    assert {j.prompt for j in jobs} == {"a calm ocean at night"}
+    assert GenerationJob.objects.filter(owner=user, status=S.QUEUED).count() == 3
+    assert sorted(pk for name, (pk,), _ in enqueued if name == "submit") == sorted(
+        j.pk for j in jobs
+    )
+
+
+def test_batch_without_a_seed_picks_distinct_seeds_and_a_single_job_keeps_none(user, enqueued):
+    jobs = jobs_create_batch(user=user, model_id="local", params=local_params(), variations=4)
+    seeds = [j.params["seed"] for j in jobs]
+    assert len(set(seeds)) == 4 and all(isinstance(s, int) for s in seeds)
+    (single,) = jobs_create_batch(user=user, model_id="local", params=local_params())
+    assert single.params["seed"] is None
+
+
+def test_batch_seeds_wrap_at_the_largest_seed(user, enqueued):
+    from generation.validation import SEED_MAX
+
+    jobs = jobs_create_batch(
+        user=user, model_id="local", params=local_params(seed=SEED_MAX), variations=2
+    )
+    assert [j.params["seed"] for j in jobs] == [SEED_MAX, 0]
+
+
+def test_batch_reserves_its_total_in_one_budget_check(user, settings, enqueued, monkeypatch):
+    calls = []
+    real = limits.check_and_reserve
+
+    def spy(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr("generation.services.jobs.check_and_reserve", spy)
+    jobs = jobs_create_batch(user=user, model_id="hailuo", params=hailuo_params(), variations=3)
+    assert [(c["estimate"], c["jobs"]) for c in calls] == [(Decimal("0.81"), 3)]
+    assert [j.reserved_cost for j in jobs] == [Decimal("0.27")] * 3
+    assert GenerationBudget.objects.get(user=user).reserved_usd == Decimal("0.81")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "code"),
+    [
+        ("GENERATION_MONTHLY_BUDGET_USD", Decimal("0.60"), "budget"),  # 2 of 3 would fit
+        ("GENERATION_MAX_CONCURRENT", 2, "concurrency"),
+        ("GENERATION_RATE", "2/m", "rate"),
+    ],
+)
+def test_a_refused_batch_starts_nothing(
+    user, settings, enqueued, django_capture_on_commit_callbacks, setting, value, code
+):
+    setattr(settings, setting, value)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(LimitExceeded) as info:
+        jobs_create_batch(user=user, model_id="hailuo", params=hailuo_params(), variations=3)
+    assert info.value.code == code
+    assert not GenerationJob.objects.exists() and enqueued == []
+    assert not GenerationBudget.objects.filter(user=user, reserved_usd__gt=0).exists()
+    # What was refused used none of the allowance: a request that fits still starts.
+    jobs = jobs_create_batch(user=user, model_id="hailuo", params=hailuo_params(), variations=2)
+    assert len(jobs) == 2
+
+
+def test_batch_budget_refusal_names_the_batch(user, settings, enqueued):
+    settings.GENERATION_MONTHLY_BUDGET_USD = Decimal("0.60")
+    with pytest.raises(LimitExceeded) as info:
+        jobs_create_batch(user=user, model_id="hailuo", params=hailuo_params(), variations=3)
+    assert info.value.message.startswith("These 3 variations would cost $0.81, but only $0.60")
+
+
+@pytest.mark.parametrize("variations", [0, 5, -1])
+def test_batch_size_outside_one_to_the_cap_is_invalid(user, enqueued, variations):
+    with pytest.raises(JobInvalid) as info:
+        jobs_create_batch(user=user, model_id="local", params=local_params(), variations=variations)
+    assert set(info.value.errors) == {"variations"}
+    assert not GenerationJob.objects.exists()
 
 
 def test_concurrency_cap_counts_live_jobs_only(user, settings, enqueued):
