@@ -5,7 +5,7 @@ the editor's own services so each timeline records an undo step and is pushed li
 from collections import defaultdict
 
 from . import selectors
-from .services.clips import clips_delete
+from .services.clip_batches import clips_delete
 
 
 def timelines_using_media_item(sender, *, item, **kwargs) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import av
 from PIL import Image, ImageDraw, ImageStat
 
-from .sniffing import AV_OPEN_OPTIONS, _primary_streams
+from .sniffing import AV_OPEN_OPTIONS, primary_streams
 
 POSTER_BOX = (640, 360)
 TILE_HEIGHT = 90
@@ -92,7 +92,7 @@ def _decode_fully(im: Image.Image, frames: int) -> None:
 
 
 def _probe_av(container) -> Probe:
-    video, audio = _primary_streams(container)
+    video, audio = primary_streams(container)
     duration = container.duration / av.time_base if container.duration else None
     extra = {"format": container.format.name}
     if container.bit_rate:
@@ -152,7 +152,7 @@ def video_frames_at(path: str, times: list[float], *, box: tuple[int, int]) -> l
     ends early. Seeks only when the next target is far ahead."""
     images: list[Image.Image] = []
     with av.open(path, options=AV_OPEN_OPTIONS) as container:
-        video, _audio = _primary_streams(container)
+        video, _audio = primary_streams(container)
         if not video:
             return images
         stream = video[0]

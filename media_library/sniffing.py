@@ -429,7 +429,10 @@ def _walk_webp(fh: BinaryIO, size: int, limits: ImageLimits) -> None:
         raise MediaRejected(TOO_MANY_BLOCKS, "image_structure")
 
 
-def _primary_streams(container):
+def primary_streams(container):
+    """The container's (video streams, audio streams), leaving out cover art (an attached
+    picture is a one-frame "video" stream): what the sniffer and the processing step both
+    mean by a file's picture and sound."""
     video = [
         s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic
     ]
@@ -448,7 +451,7 @@ def _sniff_av(src) -> Sniffed:
     with container:
         if container.format.name not in DEMUXERS:
             raise MediaRejected(UNSUPPORTED, "unsupported")
-        video, audio = _primary_streams(container)
+        video, audio = primary_streams(container)
         if not video and not audio:
             raise MediaRejected(NOT_MEDIA, "not_media")
         stream = video[0] if video else audio[0]

@@ -46,7 +46,13 @@ Every recorded edit (and undo/redo) pushes "editor/partials/timeline.html" with
 {"timeline": t, "oob": True} to the owner's open tabs after commit (editor.live).
 """
 
-from .clip_batches import clips_split_at
+from .clip_batches import (
+    clips_delete,
+    clips_move,
+    clips_paste,
+    clips_ripple_delete,
+    clips_split_at,
+)
 from .clips import (
     clip_add,
     clip_delete,
@@ -56,10 +62,6 @@ from .clips import (
     clip_split,
     clip_trim,
     clip_unlink,
-    clips_delete,
-    clips_move,
-    clips_paste,
-    clips_ripple_delete,
 )
 from .exports import export_cancel, export_start
 from .history import timeline_redo, timeline_undo

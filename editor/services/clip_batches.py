@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from editor.models import Clip, Timeline, Track
 
 from .common import (
+    clips_on_timeline,
     cut_clips,
     edit,
     linked_clips,
@@ -23,25 +24,11 @@ from .common import (
 from .timelines import track_create_locked
 
 
-def _own_clips(timeline: Timeline, clips: Iterable[Clip | int]) -> list[Clip]:
-    ids = {c.pk if isinstance(c, Clip) else int(c) for c in clips}
-    if not ids:
-        raise ValidationError("Select a clip first.")
-    found = list(
-        Clip.objects.select_related("track", "media_item").filter(
-            pk__in=ids, track__timeline=timeline
-        )
-    )
-    if len(found) != len(ids):
-        raise ValidationError("That clip is no longer on this timeline.")
-    return found
-
-
 def clips_move(*, clips: Iterable[Clip | int], delta_s: float, timeline: Timeline) -> list[Clip]:
     """Shift several clips (a multi-selection, plus their linked partners) in time."""
     delta = ms(delta_s)
     with edit(timeline, "Move clips") as (tl, rec):
-        group = linked_clips(_own_clips(tl, clips))
+        group = linked_clips(clips_on_timeline(tl, clips))
         refuse_locked({c.track for c in group})
         rec.touch_clips(group)
         for c in group:
@@ -66,7 +53,7 @@ def clips_split_at(
                 )
             )
         else:
-            candidates = _own_clips(tl, clips)
+            candidates = clips_on_timeline(tl, clips)
         targets = [c for c in candidates if splits_inside(c, at)]
         if not targets:
             raise ValidationError("Put the playhead inside a clip to split it.")
@@ -78,7 +65,7 @@ def clips_split_at(
 
 def clips_delete(*, clips: Iterable[Clip | int], timeline: Timeline) -> int:
     with edit(timeline, "Delete") as (tl, rec):
-        group = linked_clips(_own_clips(tl, clips))
+        group = linked_clips(clips_on_timeline(tl, clips))
         refuse_locked({c.track for c in group})
         rec.touch_clips(group)
         Clip.objects.filter(pk__in=[c.pk for c in group]).delete()
@@ -90,7 +77,7 @@ def clips_ripple_delete(*, clips: Iterable[Clip | int], timeline: Timeline) -> i
     length of the deleted clips before them (gaps that were already there stay). Clips
     linked to a moved clip on a track without deletions move with it."""
     with edit(timeline, "Ripple delete") as (tl, rec):
-        group = linked_clips(_own_clips(tl, clips))
+        group = linked_clips(clips_on_timeline(tl, clips))
         deleted_by_track = defaultdict(list)
         for c in group:
             deleted_by_track[c.track_id].append(c)

@@ -13,14 +13,12 @@ from django.core.exceptions import ValidationError
 from editor.models import Clip, Timeline, Track
 from media_library.models import MediaItem
 
-# clips_move and clips_paste are re-exported: the multi-selection edits live in .clip_batches.
-from .clip_batches import _own_clips, clips_delete, clips_ripple_delete
-from .clip_batches import clips_move as clips_move
-from .clip_batches import clips_paste as clips_paste
+from .clip_batches import clips_delete, clips_ripple_delete
 from .common import (
     IMAGE_DEFAULT_S,
     MIN_CLIP_S,
     VOLUME_MAX,
+    clips_on_timeline,
     cut_clips,
     edit,
     kind_for_media,
@@ -122,7 +120,7 @@ def clip_move(
     """Move a clip in time and optionally to another track (`new_track=True`: to a new
     track of its kind). Linked clips shift by the same amount on their own tracks."""
     with edit(_timeline_of(clip), "Move clip") as (tl, rec):
-        (current,) = _own_clips(tl, [clip])
+        (current,) = clips_on_timeline(tl, [clip])
         group = linked_clips([current])
         if new_track:
             target = track_create_locked(tl, rec, current.track.kind)
@@ -156,7 +154,7 @@ def clip_trim(
         raise ValidationError(f"Say where the new {side} point is.")
     point = ms(value)
     with edit(_timeline_of(clip), "Trim clip") as (tl, rec):
-        (current,) = _own_clips(tl, [clip])
+        (current,) = clips_on_timeline(tl, [clip])
         length = media_length_s(current.media_item)
         if side == "in":
             if point < 0:
@@ -191,7 +189,7 @@ def clip_split(*, clip: Clip, at_s: float) -> tuple[Clip, Clip]:
     clip's (left, right) halves. The right halves form a new linked group."""
     at = ms(at_s)
     with edit(_timeline_of(clip), "Split clip") as (tl, rec):
-        (current,) = _own_clips(tl, [clip])
+        (current,) = clips_on_timeline(tl, [clip])
         if not splits_inside(current, at):
             raise ValidationError("Put the playhead inside the clip to split it.")
         group = [c for c in linked_clips([current]) if splits_inside(c, at)]
@@ -219,7 +217,7 @@ def clip_set_volume(*, clip: Clip, volume: float) -> Clip:
     if not 0 <= value <= VOLUME_MAX:
         raise ValidationError("Volume must be between 0 and 200 %.")
     with edit(_timeline_of(clip), "Change volume") as (tl, rec):
-        (current,) = _own_clips(tl, [clip])
+        (current,) = clips_on_timeline(tl, [clip])
         refuse_locked([current.track])
         rec.touch_clips([current])
         current.volume = value
@@ -230,7 +228,7 @@ def clip_set_volume(*, clip: Clip, volume: float) -> Clip:
 def clip_unlink(*, clip: Clip) -> None:
     """Let a video and its audio be edited separately from now on."""
     with edit(_timeline_of(clip), "Unlink") as (tl, rec):
-        (current,) = _own_clips(tl, [clip])
+        (current,) = clips_on_timeline(tl, [clip])
         group = linked_clips([current])
         rec.touch_clips(group)
         Clip.objects.filter(pk__in=[c.pk for c in group]).update(link_group=None)

@@ -92,6 +92,22 @@ def track_fields(track: Track) -> dict:
     return {f: getattr(track, f) for f in TRACK_FIELDS}
 
 
+def clips_on_timeline(timeline: Timeline, clips: Iterable[Clip | int]) -> list[Clip]:
+    """The clips (objects or ids) freshly read with their track and media, refused unless
+    every one is on this timeline: the first step of every clip edit."""
+    ids = {c.pk if isinstance(c, Clip) else int(c) for c in clips}
+    if not ids:
+        raise ValidationError("Select a clip first.")
+    found = list(
+        Clip.objects.select_related("track", "media_item").filter(
+            pk__in=ids, track__timeline=timeline
+        )
+    )
+    if len(found) != len(ids):
+        raise ValidationError("That clip is no longer on this timeline.")
+    return found
+
+
 def linked_clips(clips: Iterable[Clip]) -> list[Clip]:
     """The clips plus every clip linked to one of them (same timeline), each once."""
     clips = list(clips)

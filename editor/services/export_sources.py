@@ -24,8 +24,9 @@ def _media_path(item) -> str:
         return STORED + item.file.name
 
 
-def _localize(spec: TimelineSpec, folder: Path) -> TimelineSpec:
-    """Replace stored-object names with local copies (one download per object)."""
+def spec_with_local_sources(spec: TimelineSpec, folder: Path) -> TimelineSpec:
+    """Replace stored-object names with local copies in `folder` (one download per
+    object), so ffmpeg reads files whatever the storage backend."""
     copies: dict[str, str] = {}
 
     def local(path: str) -> str:

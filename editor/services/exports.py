@@ -27,10 +27,8 @@ from editor.live import push_export
 from editor.models import Export, Timeline
 from project.state_machine import StateMachine
 
-# STORED and timeline_spec are re-exported: spec building and localising live in .export_sources.
-from .export_sources import STORED as STORED
-from .export_sources import _localize, timeline_spec
-from .timelines import _clean_fps
+from .export_sources import spec_with_local_sources, timeline_spec
+from .timelines import clean_fps
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +89,7 @@ def export_start(
 
     if preset not in Export.Preset.values:
         raise ValidationError("Pick one of the export sizes offered.")
-    rate = _clean_fps(fps if fps not in (None, "") else timeline.fps)
+    rate = clean_fps(fps if fps not in (None, "") else timeline.fps)
     width, height = export_output_size(width=timeline.width, height=timeline.height, preset=preset)
     name = _clean_file_name(file_name, timeline)
     with transaction.atomic():
@@ -228,7 +226,7 @@ def _export_run(*, export_id: int, sources: Path) -> Export | None:
     output = str(export_work_dir() / f"export-{export.pk}.mp4")
     spec = TimelineSpec.from_dict(export.spec)
     try:
-        spec = _localize(spec, sources)
+        spec = spec_with_local_sources(spec, sources)
     except OSError as exc:
         logger.warning("export %s: could not fetch a source: %s", export.pk, exc)
         return export_mark_failed(

@@ -30,7 +30,8 @@ def _size_for(preset: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def _clean_fps(fps) -> float:
+def clean_fps(fps) -> float:
+    """One of the offered frame rates (timelines and exports share them), or refused."""
     try:
         value = float(fps)
     except (TypeError, ValueError):
@@ -51,7 +52,7 @@ def timeline_create(
     width, height = _size_for(preset)
     with transaction.atomic():
         timeline = Timeline.objects.create(
-            owner=owner, name=_clean_name(name), width=width, height=height, fps=_clean_fps(fps)
+            owner=owner, name=_clean_name(name), width=width, height=height, fps=clean_fps(fps)
         )
         Track.objects.create(timeline=timeline, kind=Track.Kind.VIDEO, order=0)
         Track.objects.create(timeline=timeline, kind=Track.Kind.AUDIO, order=1)
@@ -67,7 +68,7 @@ def timeline_rename(*, timeline: Timeline, name: str) -> Timeline:
 def timeline_set_format(*, timeline: Timeline, preset: str, fps: float) -> Timeline:
     """Change the canvas size and frame rate (not an undoable edit: it moves no clips)."""
     timeline.width, timeline.height = _size_for(preset)
-    timeline.fps = _clean_fps(fps)
+    timeline.fps = clean_fps(fps)
     timeline.save(update_fields=["width", "height", "fps", "updated_at"])
     return timeline
 

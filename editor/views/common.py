@@ -15,15 +15,17 @@ SESSION_KEY = "editor.timeline_id"
 RECENT_EXPORTS = 6
 
 
-def _refuse(message: str, status: int = 400) -> HttpResponse:
+def refusal(message: str, status: int = 400) -> HttpResponse:
+    """A refused request: one plain sentence the browser shows as it is."""
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
-def _service_error(exc: ValidationError) -> HttpResponse:
-    return _refuse(exc.messages[0] if exc.messages else "That edit was refused.")
+def refused_edit(exc: ValidationError) -> HttpResponse:
+    """A service's refusal (its first sentence) as a 400."""
+    return refusal(exc.messages[0] if exc.messages else "That edit was refused.")
 
 
-def _found(lookup, **kwargs):
+def found_or_404(lookup, **kwargs):
     """A scoped selector lookup, or 404 when it finds nothing (someone else's object)."""
     try:
         return lookup(**kwargs)
@@ -31,11 +33,11 @@ def _found(lookup, **kwargs):
         raise Http404("Not found.") from None
 
 
-def _own_timeline(request, pk: int) -> Timeline:
-    return _found(selectors.timeline_get, owner=request.user, timeline_id=pk)
+def owned_timeline(request, pk: int) -> Timeline:
+    return found_or_404(selectors.timeline_get, owner=request.user, timeline_id=pk)
 
 
-def _current_timeline(request) -> Timeline:
+def current_timeline(request) -> Timeline:
     """The timeline this user last opened (kept in the session), else their most recent
     one, else a fresh one: a new user lands on an empty 16:9 timeline ready for clips."""
     timeline = selectors.timeline_current(
@@ -47,30 +49,30 @@ def _current_timeline(request) -> Timeline:
     return timeline
 
 
-def _panel_context(request, timeline: Timeline) -> dict:
+def panel_context(request, timeline: Timeline) -> dict:
     return {
         "timeline": timeline,
         "timelines": selectors.timeline_list(owner=request.user),
         "presets": Timeline.Preset.choices,
-        "exports": _recent_exports(request, timeline),
+        "exports": recent_exports(request, timeline),
         "export_form": ExportForm.for_timeline(timeline),
     }
 
 
-def _recent_exports(request, timeline: Timeline):
+def recent_exports(request, timeline: Timeline):
     return selectors.export_list(owner=request.user, timeline=timeline, limit=RECENT_EXPORTS)
 
 
-def _panel(request, timeline: Timeline, status: int = 200) -> HttpResponse:
+def panel_response(request, timeline: Timeline, status: int = 200) -> HttpResponse:
     request.session[SESSION_KEY] = timeline.pk
     return render(
         request,
         "editor/partials/editor_panel.html",
-        _panel_context(request, timeline),
+        panel_context(request, timeline),
         status=status,
     )
 
 
-def _fragment(request, timeline: Timeline) -> HttpResponse:
+def timeline_response(request, timeline: Timeline) -> HttpResponse:
     timeline.refresh_from_db()
     return render(request, "editor/partials/timeline.html", {"timeline": timeline})

@@ -23,7 +23,7 @@ from editor.forms import (
 from editor.models import Clip, Timeline, Track
 from media_library.selectors import media_get_for_owner
 
-from .common import _found, _fragment, _own_timeline, _refuse, _service_error
+from .common import found_or_404, owned_timeline, refusal, refused_edit, timeline_response
 
 # --- The timeline fragment and its edits ------------------------------------------------------
 
@@ -31,15 +31,15 @@ from .common import _found, _fragment, _own_timeline, _refuse, _service_error
 @login_required
 @require_GET
 def timeline_fragment(request, pk: int):
-    return _fragment(request, _own_timeline(request, pk))
+    return timeline_response(request, owned_timeline(request, pk))
 
 
 def _own_clip(timeline: Timeline, clip_id: int) -> Clip:
-    return _found(selectors.clip_get, timeline=timeline, clip_id=clip_id)
+    return found_or_404(selectors.clip_get, timeline=timeline, clip_id=clip_id)
 
 
 def _own_track(timeline: Timeline, track_id: int) -> Track:
-    return _found(selectors.track_get, timeline=timeline, track_id=track_id)
+    return found_or_404(selectors.track_get, timeline=timeline, track_id=track_id)
 
 
 def _own_clip_ids(timeline: Timeline, ids: list[int]) -> list[int]:
@@ -52,15 +52,15 @@ def _own_clip_ids(timeline: Timeline, ids: list[int]) -> list[int]:
 
 def _edit(request, pk: int, form_class, apply):
     """Parse, apply through the services, answer with the stored timeline."""
-    timeline = _own_timeline(request, pk)
+    timeline = owned_timeline(request, pk)
     form = form_class(request.POST)
     if not form.is_valid():
-        return _refuse(first_error(form))
+        return refusal(first_error(form))
     try:
         apply(timeline, form.cleaned_data)
     except ValidationError as exc:
-        return _service_error(exc)
-    return _fragment(request, timeline)
+        return refused_edit(exc)
+    return timeline_response(request, timeline)
 
 
 @login_required
@@ -165,25 +165,25 @@ def track_toggle(request, pk: int, track_id: int):
 @login_required
 @require_POST
 def track_delete(request, pk: int, track_id: int):
-    timeline = _own_timeline(request, pk)
+    timeline = owned_timeline(request, pk)
     track = _own_track(timeline, track_id)
     try:
         services.track_delete(track=track)
     except ValidationError as exc:
-        return _service_error(exc)
-    return _fragment(request, timeline)
+        return refused_edit(exc)
+    return timeline_response(request, timeline)
 
 
 def _history_step(request, pk: int, step, nothing_left: str):
     """Undo and redo are the same request: one step through the timeline's history."""
-    timeline = _own_timeline(request, pk)
+    timeline = owned_timeline(request, pk)
     try:
         op = step(timeline=timeline)
     except ValidationError as exc:
-        return _service_error(exc)
+        return refused_edit(exc)
     if op is None:
-        return _refuse(nothing_left)
-    return _fragment(request, timeline)
+        return refusal(nothing_left)
+    return timeline_response(request, timeline)
 
 
 @login_required

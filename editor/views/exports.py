@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from editor import selectors, services
 from editor.forms import ExportForm, first_error
 
-from .common import _found, _own_timeline, _recent_exports, _refuse, _service_error
+from .common import found_or_404, owned_timeline, recent_exports, refusal, refused_edit
 
 # --- Exports -------------------------------------------------------------------------------------
 
@@ -18,19 +18,19 @@ from .common import _found, _own_timeline, _recent_exports, _refuse, _service_er
 @login_required
 @require_GET
 def export_list(request, pk: int):
-    timeline = _own_timeline(request, pk)
+    timeline = owned_timeline(request, pk)
     return render(
-        request, "editor/partials/export_list.html", {"exports": _recent_exports(request, timeline)}
+        request, "editor/partials/export_list.html", {"exports": recent_exports(request, timeline)}
     )
 
 
 @login_required
 @require_POST
 def export_start(request, pk: int):
-    timeline = _own_timeline(request, pk)
+    timeline = owned_timeline(request, pk)
     form = ExportForm(request.POST)
     if not form.is_valid():
-        return _refuse(first_error(form))
+        return refusal(first_error(form))
     try:
         export = services.export_start(
             timeline=timeline,
@@ -39,16 +39,16 @@ def export_start(request, pk: int):
             file_name=form.cleaned_data["file_name"],
         )
     except ValidationError as exc:
-        return _service_error(exc)
+        return refused_edit(exc)
     return render(request, "editor/partials/export_card.html", {"export": export, "new": True})
 
 
 @login_required
 @require_POST
 def export_cancel(request, export_id: int):
-    export = _found(selectors.export_get, owner=request.user, export_id=export_id)
+    export = found_or_404(selectors.export_get, owner=request.user, export_id=export_id)
     try:
         export = services.export_cancel(export=export)
     except ValidationError as exc:
-        return _service_error(exc)
+        return refused_edit(exc)
     return render(request, "editor/partials/export_card.html", {"export": export})

@@ -12,12 +12,12 @@ from editor import services
 from editor.forms import TimelineCreateForm, TimelineRenameForm, first_error
 
 from .common import (
-    _current_timeline,
-    _own_timeline,
-    _panel,
-    _panel_context,
-    _refuse,
-    _service_error,
+    current_timeline,
+    owned_timeline,
+    panel_context,
+    panel_response,
+    refusal,
+    refused_edit,
 )
 
 
@@ -31,7 +31,7 @@ def workspace(request):
 @login_required
 @require_GET
 def editor_panel(request):
-    return _panel(request, _current_timeline(request))
+    return panel_response(request, current_timeline(request))
 
 
 # --- Timelines list ------------------------------------------------------------------------
@@ -40,8 +40,8 @@ def editor_panel(request):
 @login_required
 @require_GET
 def timeline_list(request):
-    timeline = _current_timeline(request)
-    return render(request, "editor/partials/timeline_list.html", _panel_context(request, timeline))
+    timeline = current_timeline(request)
+    return render(request, "editor/partials/timeline_list.html", panel_context(request, timeline))
 
 
 @login_required
@@ -49,47 +49,47 @@ def timeline_list(request):
 def timeline_create(request):
     form = TimelineCreateForm(request.POST)
     if not form.is_valid():
-        return _refuse(first_error(form))
+        return refusal(first_error(form))
     try:
         timeline = services.timeline_create(
             owner=request.user, name=form.cleaned_data["name"], preset=form.cleaned_data["preset"]
         )
     except ValidationError as exc:
-        return _service_error(exc)
-    return _panel(request, timeline)
+        return refused_edit(exc)
+    return panel_response(request, timeline)
 
 
 @login_required
 @require_POST
 def timeline_open(request, pk: int):
-    return _panel(request, _own_timeline(request, pk))
+    return panel_response(request, owned_timeline(request, pk))
 
 
 @login_required
 @require_POST
 def timeline_rename(request, pk: int):
-    timeline = _own_timeline(request, pk)
+    timeline = owned_timeline(request, pk)
     form = TimelineRenameForm(request.POST)
     if not form.is_valid():
-        return _refuse(first_error(form))
+        return refusal(first_error(form))
     try:
         services.timeline_rename(timeline=timeline, name=form.cleaned_data["name"])
     except ValidationError as exc:
-        return _service_error(exc)
-    return _panel(request, _current_timeline(request))
+        return refused_edit(exc)
+    return panel_response(request, current_timeline(request))
 
 
 @login_required
 @require_POST
 def timeline_duplicate(request, pk: int):
-    copy = services.timeline_duplicate(timeline=_own_timeline(request, pk))
-    return _panel(request, copy)
+    copy = services.timeline_duplicate(timeline=owned_timeline(request, pk))
+    return panel_response(request, copy)
 
 
 @login_required
 @require_POST
 def timeline_delete(request, pk: int):
-    timeline = _own_timeline(request, pk)
+    timeline = owned_timeline(request, pk)
     services.timeline_delete(timeline=timeline)
     # Falls back to the most recent remaining timeline (or a new one).
-    return _panel(request, _current_timeline(request))
+    return panel_response(request, current_timeline(request))
