@@ -492,5 +492,3 @@ document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
   }
   if (!fragment.querySelector(".media-card")) event.detail.shouldSwap = false;
 });
-
-export { insertCard, matchesFilters };

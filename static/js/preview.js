@@ -273,7 +273,7 @@ function updateButtons() {
   editor.classList.toggle("is-playing", player.playing);
 }
 
-export function play(rate = 1) {
+function play(rate = 1) {
   if (duration() <= 0) return;
   if (rate > 0 && state.playhead >= duration() - 0.01) setPlayhead(0);
   player.rate = rate;

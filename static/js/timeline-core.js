@@ -16,7 +16,7 @@ export const state = {
 
 export const MIN_PPS = 1;
 export const MAX_PPS = 600;
-export const SNAP_PX = 8;
+const SNAP_PX = 8;
 
 export const editorEl = () => document.getElementById("editor");
 export const regionEl = () => document.getElementById("timeline-region");
@@ -155,7 +155,7 @@ export function formatShort(t) {
 }
 
 // --- Server ------------------------------------------------------------------------------
-export function csrfToken() {
+function csrfToken() {
   try {
     const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
     if (headers["X-CSRFToken"]) return headers["X-CSRFToken"];
@@ -242,7 +242,7 @@ function parseDoc(html) {
 }
 
 /** Replace the shown timeline with a fragment unless it is older than what is shown. */
-export function swapTimeline(html, { force = false } = {}) {
+function swapTimeline(html, { force = false } = {}) {
   const incoming = parseDoc(html);
   const current = docEl();
   if (!incoming || !current || incoming.id !== current.id) return false;

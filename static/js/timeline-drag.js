@@ -2,7 +2,6 @@
 // Every gesture changes only the look of the dragged elements until the pointer is released;
 // then one request stores it and the answer (the stored timeline) replaces the look.
 import {
-  applySelection,
   clipEl,
   clipInfo,
   docEl,
@@ -17,7 +16,7 @@ import {
   toast,
   withLinked,
 } from "./timeline-core.js";
-import { drawPlayhead, scroller } from "./timeline-view.js";
+import { scroller } from "./timeline-view.js";
 import { seek } from "./preview.js";
 
 const MEDIA_TYPE = "application/x-cutroom-media";
@@ -359,5 +358,3 @@ export function bindWheelZoom(setZoom) {
     { passive: false },
   );
 }
-
-export { applySelection, drawPlayhead };

@@ -46,7 +46,7 @@ export function setZoom(pps, { anchorTime = null } = {}) {
 }
 
 // The slider is logarithmic so both ends are usable.
-export const ppsToSlider = (pps) => (Math.log(pps / MIN_PPS) / Math.log(MAX_PPS / MIN_PPS)) * 1000;
+const ppsToSlider = (pps) => (Math.log(pps / MIN_PPS) / Math.log(MAX_PPS / MIN_PPS)) * 1000;
 export const sliderToPps = (v) => MIN_PPS * (MAX_PPS / MIN_PPS) ** (v / 1000);
 
 export function zoomFit() {
@@ -186,7 +186,7 @@ function waveform(el) {
   media.style.backgroundImage = `url("${url}")`;
 }
 
-export function drawMedia() {
+function drawMedia() {
   const doc = docEl();
   if (!doc) return;
   for (const el of doc.querySelectorAll(".tl-clip")) {

@@ -12,7 +12,6 @@ import {
   on,
   select,
   state,
-  swapTimeline,
   timelineId,
   toast,
   withLinked,
@@ -125,7 +124,7 @@ function requireSelection() {
   return ids;
 }
 
-export function splitAtPlayhead() {
+function splitAtPlayhead() {
   const t = state.playhead;
   const ids = selectedIds().filter((id) => {
     const el = clipEl(id);
@@ -333,6 +332,4 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// Exposed for tests and debugging in the console.
-window.cutroomEditor = { state, swapTimeline, seek, edit };
 afterChange();
