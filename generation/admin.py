@@ -3,7 +3,8 @@
 from django.contrib import admin
 
 from . import catalog
-from .admin_jobs import GenerationJobAdmin, register_user_budget_inline
+from .admin_budgets import register_user_budget_inline
+from .admin_jobs import GenerationJobAdmin
 from .models import ApiToken, GenerationBudget, GenerationJob, PromptTemplate, ProviderPrice
 from .services.prices import reference_figure
 

@@ -16,10 +16,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-# GenerationBudgetInline and register_user_budget_inline are re-exported (from .admin_budgets).
-from .admin_budgets import GenerationBudgetInline as GenerationBudgetInline
-from .admin_budgets import register_user_budget_inline as register_user_budget_inline
-from .admin_providers import _provider_connections
+from .admin_providers import provider_connections_page
 from .limits import LimitExceeded
 from .models import GenerationJob, JobStatus
 from .services import IllegalTransition, JobInvalid, job_cancel, job_retry, job_webhook_received
@@ -249,4 +246,4 @@ class GenerationJobAdmin(admin.ModelAdmin):
         ]
 
     def provider_connections_view(self, request):
-        return _provider_connections(self, request)
+        return provider_connections_page(self, request)

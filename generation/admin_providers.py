@@ -11,7 +11,9 @@ from django.template.response import TemplateResponse
 from .connection import HOSTED, provider_test_connection
 
 
-def _provider_connections(model_admin, request):
+def provider_connections_page(model_admin, request):
+    """GET lists the hosted providers; POST with `provider` also tests that connection.
+    Superusers only (the admin page GenerationJobAdmin serves at providers/)."""
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     if not request.user.is_superuser:

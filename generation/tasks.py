@@ -63,11 +63,9 @@ def sweep() -> dict:
 @shared_task(name="generation.tasks.recover_dead_workers", **DB_RETRY)
 def recover_dead_workers() -> dict:
     """Jobs and partial files of worker lives that are gone (see services.workers)."""
-    from .services.finalize import _work_dir
-
     return {
         "jobs": workers.recover_dead_claims(),
-        "partials": workers.remove_dead_partials(_work_dir()),
+        "partials": workers.remove_dead_partials(workers.job_work_dir()),
     }
 
 

@@ -16,7 +16,7 @@ from ..limits import LimitExceeded
 from ..models import GenerationJob
 from ..services.jobs import JobInvalid
 from ..services.transitions import IllegalTransition
-from . import api
+from .base import api
 from .throttle import throttled_message
 
 # Our validator's field names -> the API's.

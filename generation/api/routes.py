@@ -30,7 +30,7 @@ from ..services.jobs import (
     job_retry,
     jobs_create_batch,
 )
-from . import api
+from .base import api
 from .schemas import (
     CreatedOut,
     ErrorOut,
@@ -251,7 +251,7 @@ def media(
         limit=max(1, min(limit, 200)),
     )
     return 200, {
-        "items": [_media_out(request, item) for item in page.items],
+        "items": [media_out(request, item) for item in page.items],
         "next_cursor": page.next_cursor,
     }
 
@@ -329,10 +329,10 @@ def upload_media(request):
         return _refused(exc)
     if title is not None:
         item = media_services.media_rename(item=item, title=title)
-    return 201, _media_out(request, item)
+    return 201, media_out(request, item)
 
 
-def _media_out(request, item: MediaItem) -> dict[str, Any]:
+def media_out(request, item: MediaItem) -> dict[str, Any]:
     job_id = item.metadata.get("job_id") if isinstance(item.metadata, dict) else None
     return {
         "id": item.pk,
@@ -378,6 +378,3 @@ def media_download(request, media_id: int, sig: str):
         download=True,
         modified=item.updated_at,
     )
-
-
-from . import uploads  # noqa: E402,F401 - the chunked upload routes register on `api`

@@ -12,7 +12,8 @@ from ninja import Schema
 
 from media_library import uploads
 
-from . import api
+from .base import api
+from .routes import media_out
 from .schemas import ErrorOut, MediaOut
 
 PROTOCOL = """
@@ -105,7 +106,6 @@ def _url(request, session) -> str:
 
 
 def _out(request, session) -> dict[str, Any]:
-    from .routes import _media_out
 
     return {
         "id": session.pk,
@@ -117,7 +117,7 @@ def _out(request, session) -> dict[str, Any]:
         "chunk_max_bytes": uploads.chunk_max_bytes(),
         "expires_at": session.expires_at.isoformat(),
         "error": session.error_message or None,
-        "media": _media_out(request, session.media_item) if session.media_item_id else None,
+        "media": media_out(request, session.media_item) if session.media_item_id else None,
     }
 
 
@@ -187,9 +187,7 @@ def upload_chunk(request, upload_id: uuid.UUID):
     except uploads.UploadError as exc:
         return _refused(request, exc)
     if session.status == session.Status.DONE:
-        from .routes import _media_out
-
-        response = api.create_response(request, _media_out(request, session.media_item), status=201)
+        response = api.create_response(request, media_out(request, session.media_item), status=201)
     else:
         response = HttpResponse(status=204)
     return _with_offset(response, session)

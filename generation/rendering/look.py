@@ -121,7 +121,8 @@ def _words(prompt: str) -> list[str]:
     return re.findall(r"[a-z]+", prompt.lower())
 
 
-def _mix(a: RGB, b: RGB, t: float) -> RGB:
+def mix(a: RGB, b: RGB, t: float) -> RGB:
+    """The colour `t` of the way from `a` to `b` (0 is a, 1 is b)."""
     return tuple(int(round(x + (y - x) * t)) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
 
 
@@ -148,12 +149,12 @@ def look_for(prompt: str, seed: int) -> Look:
     night = any(w in NIGHT_WORDS for w in words)
     sunset = any(w in SUNSET_WORDS for w in words)
     if sunset:
-        sky_top = _mix(sky_top, (120, 60, 110), 0.6)
-        sky_bottom = _mix(sky_bottom, (250, 150, 70), 0.7)
+        sky_top = mix(sky_top, (120, 60, 110), 0.6)
+        sky_bottom = mix(sky_bottom, (250, 150, 70), 0.7)
     if night:
-        sky_top = _mix(sky_top, (3, 5, 20), 0.85)
-        sky_bottom = _mix(sky_bottom, (20, 25, 60), 0.8)
-        ground = _mix(ground, (5, 8, 15), 0.7)
+        sky_top = mix(sky_top, (3, 5, 20), 0.85)
+        sky_bottom = mix(sky_bottom, (20, 25, 60), 0.8)
+        ground = mix(ground, (5, 8, 15), 0.7)
     speed = 1.0
     if any(w in FAST_WORDS for w in words):
         speed = 2.2

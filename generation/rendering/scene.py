@@ -7,13 +7,13 @@ import random
 
 from PIL import Image, ImageDraw
 
-from .look import RGB, Look, _mix
+from .look import RGB, Look, mix
 
 
 def _gradient(size: tuple[int, int], top: RGB, bottom: RGB) -> Image.Image:
     width, height = size
     column = Image.new("RGB", (1, 256))
-    column.putdata([_mix(top, bottom, i / 255) for i in range(256)])
+    column.putdata([mix(top, bottom, i / 255) for i in range(256)])
     return column.resize((width, height), Image.BILINEAR)
 
 
@@ -54,7 +54,7 @@ class Scene:
             while x < width:
                 bw = int(self.unit * rng.uniform(0.05, 0.12))
                 bh = int(h * rng.uniform(0.15, 0.5))
-                shade = _mix(look.ground, (0, 0, 0), rng.uniform(0, 0.4))
+                shade = mix(look.ground, (0, 0, 0), rng.uniform(0, 0.4))
                 draw.rectangle([x, base - bh, x + bw, h], fill=shade + (255,))
                 step = max(4, self.unit // 60)
                 for wy in range(base - bh + step, base - step, step * 2):
@@ -64,7 +64,7 @@ class Scene:
                                 [wx, wy, wx + step - 1, wy + step - 1], fill=look.highlight + (255,)
                             )
                 x += bw + int(self.unit * rng.uniform(0.0, 0.02))
-            draw.rectangle([0, base, width, h], fill=_mix(look.ground, (0, 0, 0), 0.3) + (255,))
+            draw.rectangle([0, base, width, h], fill=mix(look.ground, (0, 0, 0), 0.3) + (255,))
             return layer
         # Ridges: mountains, hills, dunes or drifts depending on the scene.
         peaks = {"nature": 0.28, "desert": 0.12, "snow": 0.22, "fire": 0.3}.get(look.scene, 0.2)
@@ -76,14 +76,14 @@ class Scene:
                 points.append((x, y + depth * int(h * 0.06)))
                 x += int(self.unit * rng.uniform(0.08, 0.22))
             points += [(width, h)]
-            color = _mix(look.ground, look.sky_bottom, tint)
+            color = mix(look.ground, look.sky_bottom, tint)
             draw.polygon(points, fill=color + (255,))
         if look.scene == "nature":
             for _ in range(width // max(8, self.unit // 25)):
                 tx = rng.randrange(width)
                 ty = base + rng.randrange(max(1, h - base))
                 size = int(self.unit * rng.uniform(0.02, 0.05))
-                tree = _mix(look.ground, (0, 40, 0), 0.5)
+                tree = mix(look.ground, (0, 40, 0), 0.5)
                 draw.polygon(
                     [(tx, ty - size * 2), (tx - size, ty), (tx + size, ty)], fill=tree + (255,)
                 )
@@ -149,7 +149,7 @@ class Scene:
             for x0, y, scale in self.clouds:
                 cx = int(((x0 + t * 0.02 * look.speed * look.pan) % 1.2 - 0.1) * w)
                 cy, cw = int(y * h), int(u * 0.12 * scale)
-                shade = _mix(look.sky_bottom, (255, 255, 255), 0.7)
+                shade = mix(look.sky_bottom, (255, 255, 255), 0.7)
                 for dx, dy, k in ((0, 0, 1.0), (-cw // 2, cw // 6, 0.7), (cw // 2, cw // 6, 0.75)):
                     rr = int(cw * 0.45 * k)
                     draw.ellipse(
@@ -167,9 +167,9 @@ class Scene:
             phase = t * look.speed * (1.2 + i * 0.4) * look.pan
             step = max(4, w // 120)
             points = [(x, top + amp * math.sin(x * freq + phase)) for x in range(0, w + step, step)]
-            color = _mix(look.ground, look.sky_bottom, 0.4 * (1 - depth))
+            color = mix(look.ground, look.sky_bottom, 0.4 * (1 - depth))
             draw.polygon(points + [(w, h), (0, h)], fill=color)
-            draw.line(points, fill=_mix(color, (255, 255, 255), 0.35), width=max(1, h // 300))
+            draw.line(points, fill=mix(color, (255, 255, 255), 0.35), width=max(1, h // 300))
 
     def _shapes(self, draw: ImageDraw.ImageDraw, t: float) -> None:
         look, w, h, u = self.look, self.w, self.h, self.unit
@@ -177,7 +177,7 @@ class Scene:
             look.ground,
             look.highlight,
             look.sky_bottom,
-            _mix(look.ground, look.highlight, 0.5),
+            mix(look.ground, look.highlight, 0.5),
         )
         for i, (x, y, size, phase) in enumerate(self.particles):
             angle = t * look.speed * (0.4 + size) + phase * 6.28
@@ -201,7 +201,7 @@ class Scene:
             py = (y - t * 0.15 * look.speed * (0.5 + size)) % 1.0
             px = x + 0.02 * math.sin(t * 2 + phase * 6.28)
             r = max(1, int(u * 0.006 * size))
-            heat = _mix(look.ground, look.highlight, py)
+            heat = mix(look.ground, look.highlight, py)
             draw.ellipse([px * w - r, py * h - r, px * w + r, py * h + r], fill=heat)
         flame_h = h * 0.25
         step = max(6, w // 60)
@@ -215,7 +215,7 @@ class Scene:
         self, draw: ImageDraw.ImageDraw, t: float, *, speed: float, length: int, size: int
     ) -> None:
         look, w, h = self.look, self.w, self.h
-        color = (235, 240, 255) if length == 0 else _mix(look.sky_bottom, (200, 210, 230), 0.6)
+        color = (235, 240, 255) if length == 0 else mix(look.sky_bottom, (200, 210, 230), 0.6)
         for x, y, depth, phase in self.particles:
             py = (y + t * speed * look.speed * (0.5 + depth)) % 1.0
             px = (x + 0.01 * math.sin(t + phase * 6.28)) % 1.0

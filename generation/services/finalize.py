@@ -27,7 +27,7 @@ from ..validation import clean_text
 from .providers import get_provider, submission_of
 from .scheduling import Step, claim_lease, enqueue, lease_heartbeat, release_lease, retry_policy
 from .transitions import IllegalTransition, job_fail, job_mark_cancelled, job_mark_succeeded
-from .workers import work_prefix
+from .workers import job_work_dir, work_prefix
 
 logger = logging.getLogger("generation.jobs")
 
@@ -53,12 +53,6 @@ def _download_message(exc: ProviderError) -> str:
     return exc.user_message
 
 
-def _work_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "tmp" / "generation"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def job_finalize(*, job_id: int) -> None:
     job = GenerationJob.objects.filter(pk=job_id).first()
     if job is None or job.status != JobStatus.DOWNLOADING:
@@ -76,7 +70,7 @@ def job_finalize(*, job_id: int) -> None:
     try:
         info = _result_info(job)
         with (
-            tempfile.TemporaryDirectory(dir=_work_dir(), prefix=work_prefix()) as tmp,
+            tempfile.TemporaryDirectory(dir=job_work_dir(), prefix=work_prefix()) as tmp,
             lease_heartbeat(job.pk),
         ):
             downloaded = fetch_result(
@@ -104,7 +98,9 @@ def _download_failed(job: GenerationJob, exc: ProviderError) -> None:
     if retry is not None:
         GenerationJob.objects.filter(pk=job.pk).update(step_errors=errors)
         release_lease(job, retry_in_s=retry.delay_s)
-        enqueue("finalize", job, countdown=retry.delay_s)
+        from .. import tasks
+
+        enqueue(tasks.finalize, job, countdown=retry.delay_s)
         return
     try:
         job_fail(job, code=exc.code, message=_download_message(exc), detail=exc.detail)

@@ -13,7 +13,7 @@ from django.db import transaction
 from ..models import GenerationJob, JobStatus
 from ..providers.base import ErrorCode
 from ..rendering import RenderCancelled, settings_for
-from .finalize import _work_dir, complete_with_file
+from .finalize import complete_with_file
 from .providers import is_local
 from .scheduling import claim_lease, lease_heartbeat
 from .transitions import (
@@ -24,7 +24,7 @@ from .transitions import (
     job_mark_running,
     job_update_live,
 )
-from .workers import work_prefix
+from .workers import job_work_dir, work_prefix
 
 logger = logging.getLogger("generation.jobs")
 
@@ -61,7 +61,7 @@ def job_render_local(*, job_id: int) -> None:
         return progress.cancel_requested()
 
     with (
-        tempfile.TemporaryDirectory(dir=_work_dir(), prefix=work_prefix()) as tmp,
+        tempfile.TemporaryDirectory(dir=job_work_dir(), prefix=work_prefix()) as tmp,
         lease_heartbeat(job.pk),
     ):
         out_path = Path(tmp) / "render.mp4"

@@ -53,15 +53,17 @@ def job_poll(*, job_id: int, seq: int, retried: bool = False) -> None:
     if not current or job.status not in POLLED or is_local(job.provider):
         return  # finished, superseded by a newer poll, or not a remote job
     if job.cancel_requested:
-        enqueue("cancel", job)
+        from .. import tasks
+
+        enqueue(tasks.cancel, job)
         return
     if (timezone.now() - job.created_at).total_seconds() > hard_limit_s(job):
         # A job that is still being polled is never "overdue" for the sweeper, so the
         # model's limit is enforced here too (a provider down, or queued, for ever).
-        from .recovery import _time_out
+        from .recovery import job_time_out
 
         try:
-            _time_out(job)
+            job_time_out(job)
         except IllegalTransition:
             pass
         return
@@ -131,7 +133,9 @@ def apply_report(job: GenerationJob, report: StatusReport) -> None:
         if report.result is not None:
             handle["result"] = asdict(report.result)
         job = job_mark_downloading(job, handle=handle)
-        enqueue("finalize", job)
+        from .. import tasks
+
+        enqueue(tasks.finalize, job)
         return
     if report.state == State.FAILED:
         _fail_with(

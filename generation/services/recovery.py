@@ -87,9 +87,9 @@ def job_sweep(*, now=None) -> dict[str, int]:
     for job in overdue:
         try:
             if (now - job.created_at).total_seconds() > hard_limit_s(job):
-                _time_out(job)
+                job_time_out(job)
                 counts["timed_out"] += 1
-            elif _redispatch(job, now):
+            elif job_redispatch(job, now):
                 counts["redispatched"] += 1
         except IllegalTransition:
             continue
@@ -98,7 +98,10 @@ def job_sweep(*, now=None) -> dict[str, int]:
     return counts
 
 
-def _time_out(job: GenerationJob) -> None:
+def job_time_out(job: GenerationJob) -> None:
+    """Fail a job past its model's time limit (TIMEOUT), stopping the work first: the
+    provider request is cancelled, a local render sees its cancel flag. The sweeper and
+    the poll step both enforce the limit through here."""
     if job.status in (JobStatus.IN_QUEUE, JobStatus.RUNNING) and not is_local(job.provider):
         _provider_cancel(job)
     if is_local(job.provider):
@@ -122,7 +125,12 @@ def _hold(job: GenerationJob, now) -> bool:
     )
 
 
-def _redispatch(job: GenerationJob, now) -> bool:
+def job_redispatch(job: GenerationJob, now) -> bool:
+    """Send an overdue (or orphaned) live job's current step again: a poll for a remote
+    job the provider has, otherwise the submit, render or download task for its state.
+    False if the job changed meanwhile. Used by the sweeper and by dead-worker recovery."""
+    from .. import tasks
+
     if job.status == JobStatus.QUEUED and job.cancel_requested:
         job_mark_cancelled(job)
         return True
@@ -131,11 +139,11 @@ def _redispatch(job: GenerationJob, now) -> bool:
     if not _hold(job, now):
         return False
     step = {
-        JobStatus.QUEUED: "submit",
-        JobStatus.SUBMITTING: "submit",
-        JobStatus.IN_QUEUE: "render_local",
-        JobStatus.RUNNING: "render_local",
-        JobStatus.DOWNLOADING: "finalize",
+        JobStatus.QUEUED: tasks.submit,
+        JobStatus.SUBMITTING: tasks.submit,
+        JobStatus.IN_QUEUE: tasks.render_local,
+        JobStatus.RUNNING: tasks.render_local,
+        JobStatus.DOWNLOADING: tasks.finalize,
     }[job.status]
     enqueue(step, job)
     return True

@@ -177,11 +177,11 @@ def schedule_poll(job: GenerationJob, countdown: float) -> bool:
     return True
 
 
-def enqueue(task_name: str, job: GenerationJob, countdown: float = 0) -> None:
-    """Enqueue submit / finalize / render_local / cancel for `job` after commit."""
-    from .. import tasks
-
-    task = getattr(tasks, task_name)
+def enqueue(task, job: GenerationJob, countdown: float = 0) -> None:
+    """Send `task` (generation.tasks.submit / finalize / render_local / cancel, the task
+    object itself, so a search for the task finds every caller) for `job` after commit:
+    a rolled-back step sends nothing. Callers import generation.tasks inside the function
+    (tasks import the services, so a module-level import would be a cycle)."""
     job_id = job.pk
     if countdown > 0:
         transaction.on_commit(lambda: task.apply_async((job_id,), countdown=countdown))

@@ -156,7 +156,9 @@ def _submitted(job: GenerationJob, submission: Submission, *, webhook: bool) -> 
             _cancel_orphan(job, submission)
             return
         if job.cancel_requested:
-            enqueue("cancel", job)
+            from .. import tasks
+
+            enqueue(tasks.cancel, job)
         else:
             schedule_poll(job, poll_interval_s(job))
 
@@ -172,6 +174,8 @@ def _cancel_orphan(job: GenerationJob, submission: Submission) -> None:
 
 
 def _submit_failed(job: GenerationJob, exc: ProviderError, *, ambiguous: bool) -> None:
+    from .. import tasks
+
     logger.warning(
         "submit failed",
         extra={"job_id": job.pk, "error_code": exc.code, "request_sent": exc.request_sent},
@@ -184,7 +188,7 @@ def _submit_failed(job: GenerationJob, exc: ProviderError, *, ambiguous: bool) -
             # come back to reconcile (not resend) after a backoff.
             GenerationJob.objects.filter(pk=job.pk).update(attempts=job.attempts + 1)
             release_lease(job, retry_in_s=retry.delay_s)
-            enqueue("submit", job, countdown=retry.delay_s)
+            enqueue(tasks.submit, job, countdown=retry.delay_s)
             return
         _quietly(
             job_fail,
@@ -200,14 +204,17 @@ def _submit_failed(job: GenerationJob, exc: ProviderError, *, ambiguous: bool) -
                 job = job_requeue(job, error=exc, delay_s=retry.delay_s)
             except IllegalTransition:
                 return
-            enqueue("submit", job, countdown=retry.delay_s)
+            enqueue(tasks.submit, job, countdown=retry.delay_s)
         return
     _quietly(job_fail, job, code=exc.code, message=exc.user_message, detail=exc.detail)
 
 
 def _submit_local(job: GenerationJob) -> None:
-    """The local renderer has no remote queue: its submit enqueues the render task on the
-    `media` queue (after commit), and the job waits there IN_QUEUE."""
+    """The local renderer has no remote queue: the pipeline enqueues the render task on
+    the `media` queue (after commit) and the job waits there IN_QUEUE. The provider only
+    names the request (a lower layer does not send the pipeline's tasks)."""
+    from .. import tasks
+
     with transaction.atomic():
         submission = get_provider(job.provider).submit(submit_request(job))
         handle = {**submission.handle, "webhook": False, "local": True}
@@ -221,7 +228,9 @@ def _submit_local(job: GenerationJob) -> None:
                 next_poll_at=timezone.now() + timedelta(seconds=5 * lease_s()),
             )
         except IllegalTransition:
-            transaction.set_rollback(True)  # drops the enqueue with it
+            transaction.set_rollback(True)
+            return  # cancelled or taken meanwhile: nothing to render
+        enqueue(tasks.render_local, job)
 
 
 def _quietly(fn, job, **kwargs):

@@ -8,7 +8,7 @@ life has a boot id; a claim records the boot that made it; a live worker keeps i
 registered in Redis (a short TTL, refreshed by a thread of the main process, so it dies
 with a SIGKILL). A claim whose boot is not registered, or whose node now runs another
 boot (the same worker restarted), belongs to a dead worker: its jobs are re-dispatched
-through the sweeper's own step (recovery._redispatch), whose steps claim the job again
+through the sweeper's own step (recovery.job_redispatch), whose steps claim the job again
 and, for a paid submit, reconcile with the provider's request listing before sending
 anything. A claim by a live boot is never taken, whatever its age.
 """
@@ -23,6 +23,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
@@ -130,7 +131,7 @@ def _heartbeat_missed(job: GenerationJob, now) -> bool:
 
 def recover_dead_claims(*, now=None) -> int:
     """Re-dispatch the live jobs whose lease is held by a dead worker life."""
-    from .recovery import _redispatch
+    from .recovery import job_redispatch
 
     now = now or timezone.now()
     held = list(
@@ -164,7 +165,7 @@ def recover_dead_claims(*, now=None) -> int:
             continue
         job.lease_until = None
         cache.delete(_claim_key(job.pk))
-        if _redispatch(job, now):
+        if job_redispatch(job, now):
             taken += 1
     if taken:
         logger.warning("re-dispatched %s job(s) held by dead workers", taken)
@@ -201,18 +202,25 @@ def work_prefix() -> str:
     return f"{BOOT}."
 
 
+def job_work_dir() -> Path:
+    """Where renders and downloads make their temporary directories (each named with
+    work_prefix(), so a restarted worker can tell a dead life's leftovers)."""
+    path = Path(settings.MEDIA_ROOT) / "tmp" / "generation"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def on_worker_ready(node: str) -> None:
     """Register, free what dead lives held, and look again when a life that died just
     before this start has certainly stopped refreshing (STALE_S), and once more when an
     unregistered one has missed a lease heartbeat; the sweeper on the beat remains."""
     from .. import tasks
-    from .finalize import _work_dir
     from .scheduling import lease_s
 
     register(node)
     try:
         recover_dead_claims()
-        remove_dead_partials(_work_dir())
+        remove_dead_partials(job_work_dir())
     finally:
         connection.close()
     # A life killed moments before this start may still look alive for up to STALE_S.
@@ -223,6 +231,7 @@ def on_worker_ready(node: str) -> None:
 __all__ = [
     "BOOT",
     "boot_state",
+    "job_work_dir",
     "on_worker_ready",
     "record_claim",
     "recover_dead_claims",

@@ -16,13 +16,14 @@ from django.views.decorators.http import require_GET, require_POST
 from generation.forms import read_composer
 from generation.limits import LimitExceeded
 from generation.panel import composer_state, model_groups
+from generation.selectors import job_queue_list
 from generation.services.jobs import JobInvalid, jobs_create_batch
 from generation.validation import SEED_MAX
 from media_library.models import MediaItem
 from project.ids import InvalidId, parse_id
 
-from .jobs import _history_context, _owned_job, _queue_jobs
-from .templates import _template_context
+from .jobs import history_context, owned_job_or_404
+from .templates import templates_context
 
 
 def _ready_images(user):
@@ -47,9 +48,9 @@ def _composer_context(request, state, *, notice: str = "") -> dict:
 def panel(request):
     state = composer_state(read_composer({}), user=request.user, refit=True)
     context = _composer_context(request, state)
-    context.update(_history_context(request))
-    context.update(_template_context(request))
-    context["jobs"] = _queue_jobs(request.user)
+    context.update(history_context(request))
+    context.update(templates_context(request))
+    context["jobs"] = job_queue_list(owner=request.user)
     return render(request, "generation/partials/panel.html", context)
 
 
@@ -63,7 +64,7 @@ def composer(request):
         except InvalidId as exc:
             # Like someone else's job: not found (ids are not a secret, jobs are).
             raise Http404 from exc
-        job = _owned_job(request, job_id)
+        job = owned_job_or_404(request, job_id)
         data = {"model": job.model_id, "prompt": job.prompt, "negative_prompt": job.negative_prompt}
         for key in ("duration", "resolution", "aspect_ratio", "seed"):
             if job.params.get(key) not in (None, ""):

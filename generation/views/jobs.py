@@ -2,43 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from generation import catalog
 from generation.forms import HistoryFilterForm
 from generation.limits import LimitExceeded
-from generation.models import LIVE_STATUSES, GenerationJob
-from generation.selectors import job_queryset
+from generation.models import GenerationJob
+from generation.selectors import job_queryset, job_queue_list
 from generation.services.jobs import JobInvalid, job_cancel, job_retry
 from generation.services.transitions import IllegalTransition
 
 HISTORY_PAGE_SIZE = 10
-QUEUE_LIMIT = 20
-# Finished jobs stay in the queue this long, so a Done card can still be clicked.
-QUEUE_RECENT = timedelta(minutes=30)
 
 
-def _queue_jobs(user):
-    recent = timezone.now() - QUEUE_RECENT
-    return list(
-        job_queryset(owner=user)
-        .filter(Q(status__in=LIVE_STATUSES) | Q(updated_at__gte=recent))
-        .order_by("-created_at", "-id")[:QUEUE_LIMIT]
-    )
-
-
-def _owned_job(request, job_id: int) -> GenerationJob:
-    # Someone else's job is "not found", never "forbidden": ids are not a secret, jobs are.
+def owned_job_or_404(request, job_id: int) -> GenerationJob:
+    """The signed-in user's job (the composer's "Use these settings" too). Someone else's
+    job is "not found", never "forbidden": ids are not a secret, jobs are."""
     return get_object_or_404(job_queryset(owner=request.user), pk=job_id)
 
 
-def _history_context(request) -> dict:
+def history_context(request) -> dict:
+    """The history list's page for the request's filters (the panel renders it too)."""
     form = HistoryFilterForm(request.GET or None)
     jobs = form.apply(job_queryset(owner=request.user))
     page = Paginator(jobs.order_by("-created_at", "-id"), HISTORY_PAGE_SIZE).get_page(
@@ -56,12 +42,14 @@ def _model_names() -> dict[str, str]:
 
 @require_GET
 def queue(request):
-    return render(request, "generation/partials/queue.html", {"jobs": _queue_jobs(request.user)})
+    return render(
+        request, "generation/partials/queue.html", {"jobs": job_queue_list(owner=request.user)}
+    )
 
 
 @require_POST
 def job_cancel_view(request, job_id: int):
-    job = _owned_job(request, job_id)
+    job = owned_job_or_404(request, job_id)
     message = ""
     try:
         job = job_cancel(job=job)
@@ -79,7 +67,7 @@ def job_cancel_view(request, job_id: int):
 
 @require_POST
 def job_retry_view(request, job_id: int):
-    job = _owned_job(request, job_id)
+    job = owned_job_or_404(request, job_id)
     try:
         new_job = job_retry(job=job, user=request.user)
     except IllegalTransition:
@@ -114,4 +102,4 @@ def job_retry_view(request, job_id: int):
 
 @require_GET
 def history(request):
-    return render(request, "generation/partials/history_list.html", _history_context(request))
+    return render(request, "generation/partials/history_list.html", history_context(request))

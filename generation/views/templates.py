@@ -14,9 +14,10 @@ from generation.validation import clean_text
 MY_TEMPLATES = "Mine"
 
 
-def _template_context(
+def templates_context(
     request, *, category: str = "", query: str = "", message: str = "", form=None
 ) -> dict:
+    """The prompt-templates list for a category and search (the panel renders it too)."""
     category = category if category in (*prompt_templates.CATEGORIES, MY_TEMPLATES) else ""
     # Cleaned like a saved prompt: a NUL in the search box is a DataError in PostgreSQL.
     query = clean_text(query, 100)
@@ -42,7 +43,7 @@ def _template_context(
 
 @require_GET
 def template_list(request):
-    context = _template_context(
+    context = templates_context(
         request, category=request.GET.get("category", ""), query=request.GET.get("q", "")
     )
     return render(request, "generation/partials/template_list.html", context)
@@ -52,10 +53,10 @@ def template_list(request):
 def template_save(request):
     form = SaveTemplateForm(request.POST)
     if not form.is_valid():
-        context = _template_context(request, form=form)
+        context = templates_context(request, form=form)
         return render(request, "generation/partials/template_list.html", context, status=422)
     PromptTemplate.objects.create(owner=request.user, **form.cleaned_data)
-    context = _template_context(
+    context = templates_context(
         request, category=MY_TEMPLATES, message=f"Saved “{form.cleaned_data['title']}”."
     )
     return render(request, "generation/partials/template_list.html", context)
@@ -66,5 +67,5 @@ def template_delete(request, template_id: int):
     template = get_object_or_404(PromptTemplate, pk=template_id, owner=request.user)
     title = template.title
     template.delete()
-    context = _template_context(request, category=MY_TEMPLATES, message=f"Deleted “{title}”.")
+    context = templates_context(request, category=MY_TEMPLATES, message=f"Deleted “{title}”.")
     return render(request, "generation/partials/template_list.html", context)

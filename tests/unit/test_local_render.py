@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.unit.job_fakes are redefined as arguments
 """The offline renderer: output probed with PyAV, determinism, progress, cancellation."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from generation.providers import get_provider
 from generation.providers.base import State, SubmitRequest
 from generation.rendering import RenderCancelled, look_for, render_video, settings_for
 from generation.rendering.scene import Scene
+from tests.unit.job_fakes import enqueued  # noqa: F401 - fixture
 
 
 def probe(path):
@@ -151,15 +153,12 @@ def test_settings_for_a_job():
     )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_local_provider_enqueues_the_render_task(monkeypatch):
+def test_local_provider_names_the_request_and_sends_no_task(monkeypatch):
+    # The pipeline's submit step enqueues the render (a provider is a lower layer).
     sent = []
     import celery
 
     monkeypatch.setattr(celery.current_app, "send_task", lambda name, **kw: sent.append((name, kw)))
-    import sys
-
-    monkeypatch.setitem(sys.modules, "generation.tasks", None)  # force the by-name path
     provider = get_provider("local")
     submission = provider.submit(
         SubmitRequest(
@@ -171,6 +170,24 @@ def test_local_provider_enqueues_the_render_task(monkeypatch):
         )
     )
     assert submission.request_id == "local-12"
-    assert sent == [("generation.tasks.render_local", {"kwargs": {"job_id": 12}})]
+    assert submission.handle == {"job_id": 12}
+    assert sent == []
     assert provider.status(submission).state == State.RUNNING
     assert provider.is_configured() == (True, "")
+
+
+@pytest.mark.django_db
+def test_submitting_a_local_job_enqueues_its_render_once_after_commit(
+    user, enqueued, django_capture_on_commit_callbacks
+):
+    from generation.models import GenerationJob, JobStatus
+    from generation.services import job_submit
+
+    job = GenerationJob.objects.create(
+        owner=user, model_id="local", provider="local", prompt="x", params={"duration": 1}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job_submit(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.IN_QUEUE and job.provider_request_id == f"local-{job.pk}"
+    assert enqueued == [("render_local", (job.pk,), 0)]
