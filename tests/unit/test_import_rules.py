@@ -21,6 +21,11 @@ def checker():
     return module
 
 
+def test_the_tree_follows_the_dependency_rules(checker):
+    problems = checker.check(checker.source_files())
+    assert problems == []
+
+
 def write(root: Path, files: dict[str, str]) -> list[Path]:
     paths = []
     for name, text in files.items():
