@@ -4,11 +4,11 @@ Every value that came from a user is rendered through the admin's own autoescapi
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+
+from project.money import usd
 
 from .limits import budget_remaining
 from .models import GenerationBudget
@@ -34,7 +34,7 @@ class GenerationBudgetInline(admin.StackedInline):
     def remaining(self, budget):
         if budget.pk is None:
             return "–"
-        return f"${budget_remaining(budget.user).quantize(Decimal('0.01'))}"
+        return usd(budget_remaining(budget.user))
 
 
 def register_user_budget_inline(site=admin.site) -> None:

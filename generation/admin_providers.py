@@ -35,7 +35,7 @@ def provider_connections_page(model_admin, request):
                 "setting": setting,
                 "configured": configured,
                 "reason": reason,
-                "format_problem": key_format_problem(setting, getattr(settings, setting, "")),
+                "format_problem": key_format_problem(setting, getattr(settings, setting)),
                 "result": results.get(name),
             }
         )

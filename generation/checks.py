@@ -49,7 +49,7 @@ def key_format_problem(setting: str, value: str) -> str:
 def check_provider_keys(app_configs=None, **kwargs):
     problems = []
     for setting, (_, _, check_id) in KEY_FORMATS.items():
-        message = key_format_problem(setting, getattr(settings, setting, "") or "")
+        message = key_format_problem(setting, getattr(settings, setting) or "")
         if message:
             problems.append(
                 CheckWarning(

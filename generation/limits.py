@@ -18,6 +18,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from project.money import usd
+
 from .models import LIVE_STATUSES, GenerationBudget, GenerationJob
 
 logger = logging.getLogger(__name__)
@@ -45,10 +47,6 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def _month_start(now) -> object:
     return now.date().replace(day=1)
-
-
-def _money(amount: Decimal) -> str:
-    return f"${amount.quantize(Decimal('0.01'))}"
 
 
 def budget_for(user) -> GenerationBudget:
@@ -140,8 +138,8 @@ def check_and_reserve(*, user, estimate: Decimal, jobs: int = 1) -> Decimal:
     if estimate > remaining:
         raise LimitExceeded(
             f"{'This generation' if jobs == 1 else f'These {jobs} variations'} would cost "
-            f"{_money(estimate)}, but only "
-            f"{_money(max(remaining, Decimal('0')))} of your {_money(budget.limit_usd)} monthly "
+            f"{usd(estimate)}, but only "
+            f"{usd(max(remaining, Decimal('0')))} of your {usd(budget.limit_usd)} monthly "
             "budget remains.",
             None,
             code="budget",

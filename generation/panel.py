@@ -18,6 +18,7 @@ from generation.catalog import ModelSpec
 from generation.catalog.spec import short_side
 from generation.forms import ComposerInput, fit_to_model
 from generation.services.jobs import MAX_VARIATIONS, job_price
+from project.money import usd
 
 # Where each field's error is shown; anything else goes under the Generate button.
 ERROR_SLOTS = (
@@ -117,10 +118,6 @@ def _resolution_key(resolution: str) -> tuple[int, str]:
         return (0, resolution)
 
 
-def _money(amount: Decimal) -> str:
-    return f"${amount.quantize(Decimal('0.01'))}"
-
-
 @dataclass
 class ComposerState:
     model_id: str
@@ -151,7 +148,7 @@ class ComposerState:
                 return self.errors[key]
         if self.over_budget:
             return (
-                f"This costs {_money(self.total)}, more than the {_money(self.remaining)} left in "
+                f"This costs {usd(self.total)}, more than the {usd(self.remaining)} left in "
                 "your monthly budget."
             )
         return ""

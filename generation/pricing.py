@@ -19,6 +19,8 @@ from typing import Any
 
 from django.conf import settings
 
+from project.money import usd
+
 logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
@@ -126,15 +128,6 @@ def round_cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_UP)
 
 
-def _money(amount: Decimal) -> str:
-    """$0.045 keeps its significant digits; $1.4 is shown as $1.40."""
-    text = format(amount.normalize(), "f")
-    if "." not in text:
-        return f"${text}.00"
-    whole, frac = text.split(".")
-    return f"${whole}.{frac.ljust(2, '0')}"
-
-
 MAX_FIGURE = Decimal(1_000_000)
 
 
@@ -162,7 +155,7 @@ def _coerce(name: str, template: Any, value: Any) -> Any:
 
 def apply_overrides(model_id: str, rule: PriceRule) -> PriceRule:
     """GENERATION_PRICE_OVERRIDES = {"hailuo": {"usd_per_s": "0.05"}} replaces rule fields."""
-    overrides = (getattr(settings, "GENERATION_PRICE_OVERRIDES", None) or {}).get(model_id)
+    overrides = (settings.GENERATION_PRICE_OVERRIDES or {}).get(model_id)
     if not overrides or isinstance(rule, Free):
         return rule
     names = {f.name: f for f in dataclasses.fields(rule)}
@@ -195,14 +188,14 @@ def quote(
     if isinstance(rule, PerSecond):
         rate = rule.rate(resolution, audio)
         exact = rate * duration
-        formula = f"{duration} s × {_money(rate)}/s"
+        formula = f"{duration} s × {usd(rate)}/s"
     elif isinstance(rule, PerVideo):
         exact = rule.price(resolution, duration)
         mult = rule.duration_multiplier.get(duration)
         base = rule.by_resolution.get(resolution, rule.usd)
-        formula = f"{_money(base)} per video"
+        formula = f"{usd(base)} per video"
         if mult is not None and mult != 1:
-            formula = f"{_money(base)} per video × {mult.normalize()} for {duration} s"
+            formula = f"{usd(base)} per video × {mult.normalize()} for {duration} s"
     elif isinstance(rule, PerToken):
         tokens = rule.tokens(width, height, duration)
         rate = rule.rate(audio)
@@ -210,26 +203,24 @@ def quote(
         grid_w, grid_h = rule.on_grid(width, height)
         formula = (
             f"{grid_w}×{grid_h}×{rule.fps} fps×{duration} s/1024 = {tokens.normalize():f} tokens"
-            f" × {_money(rate)}/M tokens"
+            f" × {usd(rate)}/M tokens"
         )
     elif isinstance(rule, PerFrames):
         rate = rule.by_resolution.get(resolution, rule.usd_per_s)
         seconds = rule.billed_seconds(duration)
         exact = rate * seconds
         frames = rule.frames_per_duration.get(duration, duration * rule.billing_fps)
-        formula = (
-            f"{frames} frames/{rule.billing_fps} = {seconds.normalize():f} s × {_money(rate)}/s"
-        )
+        formula = f"{frames} frames/{rule.billing_fps} = {seconds.normalize():f} s × {usd(rate)}/s"
     elif isinstance(rule, BasePlusExtraSeconds):
         extra = max(0, duration - rule.base_seconds)
         exact = rule.base_usd + rule.extra_usd_per_s * extra
-        formula = f"{_money(rule.base_usd)} for {rule.base_seconds} s"
+        formula = f"{usd(rule.base_usd)} for {rule.base_seconds} s"
         if extra:
-            formula += f" + {extra} s × {_money(rule.extra_usd_per_s)}/s"
+            formula += f" + {extra} s × {usd(rule.extra_usd_per_s)}/s"
     else:  # pragma: no cover - the union above is closed
         raise TypeError(f"unknown price rule {rule!r}")
-    usd = round_cents(exact)
-    return Quote(usd, exact, f"{formula} = ${usd}")
+    cents = round_cents(exact)
+    return Quote(cents, exact, f"{formula} = {usd(cents)}")
 
 
 def basis(rule: PriceRule) -> str:
@@ -246,24 +237,23 @@ def basis(rule: PriceRule) -> str:
     if isinstance(rule, PerVideo):
         return _range([rule.usd, *rule.by_resolution.values()]) + " per video"
     if isinstance(rule, PerToken):
-        text = f"{_money(rule.usd_per_million)} per million video tokens"
+        text = f"{usd(rule.usd_per_million)} per million video tokens"
         if rule.audio_usd_per_million is not None:
-            text += f" ({_money(rule.audio_usd_per_million)} with audio)"
+            text += f" ({usd(rule.audio_usd_per_million)} with audio)"
         return text
     if isinstance(rule, PerFrames):
         rates = [rule.usd_per_s, *rule.by_resolution.values()]
         return f"{_range(rates)}/s of frames ({rule.billing_fps} fps)"
     if isinstance(rule, BasePlusExtraSeconds):
         return (
-            f"{_money(rule.base_usd)} per {rule.base_seconds} s"
-            f" + {_money(rule.extra_usd_per_s)}/s beyond"
+            f"{usd(rule.base_usd)} per {rule.base_seconds} s + {usd(rule.extra_usd_per_s)}/s beyond"
         )
     raise TypeError(f"unknown price rule {rule!r}")  # pragma: no cover
 
 
 def _range(values: list[Decimal]) -> str:
     low, high = min(values), max(values)
-    return _money(low) if low == high else f"{_money(low)}–{_money(high)}"
+    return usd(low) if low == high else f"{usd(low)}–{usd(high)}"
 
 
 def quote_for(model_id: str, params: dict[str, Any], *, rule: PriceRule | None = None) -> Quote:
@@ -300,5 +290,5 @@ def estimate_cost(model_id: str, params: dict[str, Any]) -> Decimal:
 def is_expensive(model_id: str, params: dict[str, Any] | None = None) -> bool:
     """True above settings.EXPENSIVE_JOB_USD. Without params the model's default settings
     are priced, which is what the model picker's badge shows."""
-    limit = D(getattr(settings, "EXPENSIVE_JOB_USD", "1.00"))
+    limit = D(settings.EXPENSIVE_JOB_USD)
     return estimate_cost(model_id, params or {}) > limit

@@ -90,7 +90,7 @@ def provider_configured(provider: str) -> tuple[bool, str]:
     if provider not in PROVIDER_KEYS:
         return False, f"Unknown provider {provider!r}."
     setting, reason = PROVIDER_KEYS[provider]
-    return (True, "") if getattr(settings, setting, "") else (False, reason)
+    return (True, "") if getattr(settings, setting) else (False, reason)
 
 
 def available(model: ModelSpec | str) -> tuple[bool, str]:

@@ -43,7 +43,7 @@ def ssl_context() -> ssl.SSLContext:
 
 
 def timeout() -> httpx.Timeout:
-    total = float(getattr(settings, "PROVIDER_HTTP_TIMEOUT_S", 30.0))
+    total = float(settings.PROVIDER_HTTP_TIMEOUT_S)
     return httpx.Timeout(total, connect=min(total, 10.0))
 
 
@@ -197,7 +197,7 @@ def fetch_result(
     Refuses bodies over GENERATION_MAX_RESULT_MB whether the server announces them in
     Content-Length or just keeps streaming. 404/410 means the URL expired (permanent)."""
     if max_bytes is None:
-        max_bytes = int(getattr(settings, "GENERATION_MAX_RESULT_MB", 500)) * 1024 * 1024
+        max_bytes = int(settings.GENERATION_MAX_RESULT_MB) * 1024 * 1024
     scheme = urlsplit(url).scheme
     if scheme not in ("http", "https"):
         raise ProviderError(
@@ -225,9 +225,7 @@ def fetch_result(
                 written = 0
                 # The read timeout only bounds the gap between bytes: a server that
                 # trickles a byte now and then would hold this worker slot forever.
-                deadline = started + float(
-                    getattr(settings, "GENERATION_DOWNLOAD_TIMEOUT_S", 600.0)
-                )
+                deadline = started + float(settings.GENERATION_DOWNLOAD_TIMEOUT_S)
                 # Chunks as they arrive (a fixed chunk size would buffer a trickle out of
                 # sight of the deadline check).
                 for chunk in response.iter_bytes():

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from media_library.models import MediaItem
 from media_library.services import MediaRejected, media_create_from_file
+from project.money import usd_figure
 
 from ..models import GenerationJob, JobStatus
 from ..providers.base import RESULT_EXPIRED, RESULT_TOO_LARGE, ErrorCode, ProviderError, ResultInfo
@@ -122,17 +123,11 @@ def _media_metadata(job: GenerationJob, actual_cost) -> dict:
         "model": job.model_id,
         "provider": job.provider,
         "params": job.params,
-        "estimated_cost": usd_text(job.estimated_cost),
-        "cost": usd_text(actual_cost if actual_cost is not None else job.estimated_cost),
+        "estimated_cost": usd_figure(job.estimated_cost),
+        "cost": usd_figure(actual_cost if actual_cost is not None else job.estimated_cost),
         "currency": "USD",
         "provider_request_id": job.provider_request_id,
     }
-
-
-def usd_text(amount: Decimal) -> str:
-    """'0.27' for 0.2700; fractions of a cent are kept ('0.0315')."""
-    cents = amount.quantize(Decimal("0.01"))
-    return f"{cents:.2f}" if cents == amount else f"{amount.normalize():f}"
 
 
 def _cost(value) -> Decimal | None:

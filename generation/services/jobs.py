@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from project.money import usd
+
 from .. import catalog, pricing, validation
 from ..limits import check_and_reserve
 from ..live import push_job
@@ -56,7 +58,7 @@ def job_price(*, model_id: str, params: dict[str, Any], variations: int = 1) -> 
     total = quote.usd * variations
     formula = quote.formula
     if variations > 1 and quote.usd > 0:
-        formula = f"{variations} × ({quote.formula}) = ${total.quantize(Decimal('0.01'))}"
+        formula = f"{variations} × ({quote.formula}) = {usd(total)}"
     threshold = pricing.D(settings.EXPENSIVE_JOB_USD)
     return Estimate(
         model_id=model_id,

@@ -17,15 +17,6 @@ def media_duration(seconds) -> str:
 
 
 @register.filter
-def media_cost(value) -> str:
-    """Generation cost in USD from metadata (number or string), "" when absent."""
-    try:
-        return f"${float(value):.2f}"
-    except (TypeError, ValueError):
-        return ""
-
-
-@register.filter
 def media_label(key) -> str:
     """metadata keys as labels: "pixel_format" -> "Pixel format"."""
     return str(key).replace("_", " ").capitalize()
