@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable
 
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+
+from tests.harness.processes import wait_until
 
 
 def session_cookie_for(user) -> str:
@@ -49,19 +50,27 @@ class _Collector:
     messages: list[str]
 
     def wait_for(self, predicate: Callable[[str], bool], timeout: float = 15) -> str:
-        deadline = time.monotonic() + timeout
         seen = 0
-        while time.monotonic() < deadline:
+
+        def next_match():
+            # Each message is judged once, in arrival order, however many polls it takes.
+            nonlocal seen
             while seen < len(self.messages):
                 message = self.messages[seen]
                 seen += 1
                 if predicate(message):
                     return message
-            time.sleep(0.02)
-        raise TimeoutError(
-            f"no matching websocket message within {timeout}s; got {len(self.messages)}: "
-            f"{self.messages[-3:]!r}; reader error: {getattr(self, 'reader_error', None)!r}"
-        )
+            return None
+
+        try:
+            return wait_until(
+                next_match, timeout=timeout, interval=0.02, what="a websocket message"
+            )
+        except TimeoutError as exc:
+            raise TimeoutError(
+                f"no matching websocket message within {timeout}s; got {len(self.messages)}: "
+                f"{self.messages[-3:]!r}; reader error: {getattr(self, 'reader_error', None)!r}"
+            ) from exc
 
     def wait_for_text(self, text: str, timeout: float = 15) -> str:
         return self.wait_for(lambda m: text in m, timeout)

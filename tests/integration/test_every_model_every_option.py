@@ -33,14 +33,25 @@ from generation.services.providers import get_provider
 from generation.services.submit import submit_request
 from media_library.models import MediaItem
 from media_library.services import media_create_from_file
-from tests.emulators.fal_emulator import FalEmulator
 from tests.emulators.fixtures import point_settings_at
-from tests.emulators.replicate_emulator import ReplicateEmulator
-from tests.integration.workers import apply_to_settings, pipeline_env, wait_for, worker_env
-
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+from tests.integration.workers import apply_to_settings, wait_for
 
 PUBLIC = "https://cutroom.example.com"  # unreachable from the emulators, as in production
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.pipeline(
+        fal_polls=(0, 1),
+        replicate_polls=(0, 1),
+        PUBLIC_BASE_URL=PUBLIC,
+        # A generous budget and no pacing: this is a catalog check, not a limits test.
+        GENERATION_MONTHLY_BUDGET_USD="100000",
+        GENERATION_MAX_CONCURRENT="0",
+        GENERATION_COOLDOWN_S="0",
+        GENERATION_RATE="100000/m",
+    ),
+]
 HOSTED = [m for m in catalog.offered_models() if m.provider != "local"]
 
 
@@ -96,39 +107,6 @@ def with_images(spec, params: dict, start: MediaItem, end: MediaItem) -> dict:
 def same_pixels(a: bytes, b: bytes) -> bool:
     with Image.open(io.BytesIO(a)) as x, Image.open(io.BytesIO(b)) as y:
         return x.convert("RGB").tobytes() == y.convert("RGB").tobytes()
-
-
-@pytest.fixture(scope="module")
-def fal():
-    with FalEmulator(queue_polls=0, running_polls=1) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def replicate():
-    with ReplicateEmulator(queue_polls=0, running_polls=1) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def env(fal, replicate, tmp_path_factory):
-    return pipeline_env(
-        media_root=tmp_path_factory.mktemp("media"),
-        fal=fal,
-        replicate=replicate,
-        public_base_url=PUBLIC,
-        # A generous budget and no pacing: this is a catalog check, not a limits test.
-        GENERATION_MONTHLY_BUDGET_USD="100000",
-        GENERATION_MAX_CONCURRENT="0",
-        GENERATION_COOLDOWN_S="0",
-        GENERATION_RATE="100000/m",
-    )
-
-
-@pytest.fixture(scope="module")
-def worker(celery_worker, env):
-    with worker_env(celery_worker, env) as running:
-        yield running
 
 
 def test_every_model_and_every_option_succeeds_through_the_pipeline(

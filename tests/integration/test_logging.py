@@ -28,7 +28,7 @@ KEY_SECRET = KEY.split(":")[1]
 
 
 @pytest.fixture
-def fal(settings):
+def fal_with_known_key(settings):
     with FalEmulator(key=KEY) as emulator:
         settings.FAL_QUEUE_URL = emulator.url
         settings.FAL_KEY = KEY
@@ -55,11 +55,11 @@ def lines_for(caplog) -> tuple[list[dict], str]:
     return lines, "\n".join(json.dumps(line) for line in lines)
 
 
-def test_failed_submit_logs_job_status_and_no_key(fal, user, caplog, enqueued):
+def test_failed_submit_logs_job_status_and_no_key(fal_with_known_key, user, caplog, enqueued):
     caplog.set_level(logging.INFO)
     job = job_create(user=user, model_id="hailuo", params={"prompt": "a fox", "duration": 6})
     # The provider's error body quotes the key back: it must not reach the logs.
-    fal.fail("submit", "server_error", error=f"upstream refused Key {KEY}")
+    fal_with_known_key.fail("submit", "server_error", error=f"upstream refused Key {KEY}")
     job_submit(job_id=job.pk)
 
     lines, text = lines_for(caplog)
@@ -84,10 +84,12 @@ def test_failed_submit_logs_job_status_and_no_key(fal, user, caplog, enqueued):
     assert KEY_SECRET not in job.provider_detail and "upstream refused" in job.provider_detail
 
 
-def test_auth_failure_logs_the_failed_transition_without_the_key(fal, user, caplog, enqueued):
+def test_auth_failure_logs_the_failed_transition_without_the_key(
+    fal_with_known_key, user, caplog, enqueued
+):
     caplog.set_level(logging.INFO)
     job = job_create(user=user, model_id="hailuo", params={"prompt": "a fox", "duration": 6})
-    fal.fail("submit", "unauthorized")
+    fal_with_known_key.fail("submit", "unauthorized")
     job_submit(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.error_code == "auth"
@@ -100,7 +102,7 @@ def test_auth_failure_logs_the_failed_transition_without_the_key(fal, user, capl
     assert failed[0]["job_id"] == job.pk
 
 
-def test_failing_status_poll_logs_job_and_status(fal, user, caplog, enqueued):
+def test_failing_status_poll_logs_job_and_status(fal_with_known_key, user, caplog, enqueued):
     from generation.services import job_poll
 
     job = job_create(user=user, model_id="hailuo", params={"prompt": "a fox", "duration": 6})
@@ -109,7 +111,7 @@ def test_failing_status_poll_logs_job_and_status(fal, user, caplog, enqueued):
     assert job.status == JobStatus.IN_QUEUE
     caplog.set_level(logging.INFO)
     caplog.clear()
-    fal.fail("status", "locked", request_id=job.provider_request_id)
+    fal_with_known_key.fail("status", "locked", request_id=job.provider_request_id)
     job_poll(job_id=job.pk, seq=job.poll_seq)
     lines, text = lines_for(caplog)
     assert KEY_SECRET not in text

@@ -16,57 +16,25 @@ from generation.models import GenerationJob, JobStatus
 from generation.services import job_cancel, job_create
 from generation.services.finalize import EXPIRED, too_large_message
 from media_library.models import MediaItem
-from tests.emulators.fal_emulator import FalEmulator
-from tests.emulators.replicate_emulator import ReplicateEmulator
 from tests.integration.workers import (
-    apply_to_settings,
-    pipeline_env,
     wait_for,
     wait_for_job,
-    worker_env,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    # A 1 MB result cap: the emulator's clip is far smaller, its "big body" is not.
+    pytest.mark.pipeline(fal_polls=(2, 2), replicate_polls=(1, 2), GENERATION_MAX_RESULT_MB="1"),
+]
 
 S = JobStatus
 PARAMS = {"prompt": "A red fox trotting through fresh snow", "duration": 6}
 
 
-@pytest.fixture(scope="module")
-def fal():
-    with FalEmulator(queue_polls=2, running_polls=2) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def replicate():
-    with ReplicateEmulator(queue_polls=1, running_polls=2) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def env(fal, replicate, tmp_path_factory):
-    # A 1 MB result cap: the emulator's clip is far smaller, its "big body" is not.
-    return pipeline_env(
-        media_root=tmp_path_factory.mktemp("media"),
-        fal=fal,
-        replicate=replicate,
-        GENERATION_MAX_RESULT_MB="1",
-    )
-
-
-@pytest.fixture(scope="module")
-def worker(celery_worker, env):
-    with worker_env(celery_worker, env) as running:
-        yield running
-
-
 @pytest.fixture(autouse=True)
-def _same_settings(settings, env, fal, worker):
-    apply_to_settings(settings, env)
-    settings.GENERATION_MAX_RESULT_MB = 1
-    fal.reset()
-    fal.queue_polls, fal.running_polls = 2, 2
+def _same_settings(settings, pipeline_settings):
+    settings.GENERATION_MAX_RESULT_MB = 1  # a number here; the shared settings leave a string
 
 
 def create(user, **params) -> GenerationJob:

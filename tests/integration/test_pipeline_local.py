@@ -12,32 +12,18 @@ from generation.models import GenerationJob, JobStatus
 from generation.services import job_cancel, job_create
 from media_library.models import MediaItem
 from tests.integration.workers import (
-    apply_to_settings,
-    pipeline_env,
     wait_for,
     wait_for_job,
-    worker_env,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.pipeline(FAL_KEY=""),
+    pytest.mark.usefixtures("pipeline_settings"),
+]
 
 S = JobStatus
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    return pipeline_env(media_root=tmp_path_factory.mktemp("media"), FAL_KEY="")
-
-
-@pytest.fixture(scope="module")
-def worker(celery_worker, env):
-    with worker_env(celery_worker, env) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _same_settings(settings, env, worker):
-    apply_to_settings(settings, env)
 
 
 def test_local_render_lands_in_the_media_panel_with_live_progress(user, live_client):

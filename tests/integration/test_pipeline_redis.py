@@ -14,13 +14,13 @@ import redis
 from generation.models import JobStatus
 from generation.services import job_create
 from media_library.models import MediaItem
-from tests.emulators.fal_emulator import FalEmulator
 from tests.harness.processes import CeleryWorker, free_port, wait_until
 from tests.integration.workers import apply_to_settings, pipeline_env, wait_for, wait_for_job
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
+    pytest.mark.pipeline(fal_polls=(10_000, 0)),
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
 ]
 
@@ -69,12 +69,6 @@ def private_redis(tmp_path):
     server.start()
     yield server
     server.kill()
-
-
-@pytest.fixture
-def fal():
-    with FalEmulator(queue_polls=10_000, running_polls=0) as emulator:
-        yield emulator
 
 
 def test_redis_restart_mid_job_still_finishes(

@@ -14,43 +14,29 @@ import pytest
 from generation.models import GenerationJob, JobStatus
 from generation.services import job_create
 from media_library.models import MediaItem
-from tests.emulators.fal_emulator import FalEmulator
 from tests.integration.workers import (
-    apply_to_settings,
-    pipeline_env,
     wait_for,
     wait_for_job,
-    worker_env,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    # Never completes by polling alone: only complete_now() (which fires the webhook) does.
+    pytest.mark.pipeline(
+        fal_polls=(10_000, 0), GENERATION_POLL_MIN_S="30", GENERATION_POLL_MAX_S="30"
+    ),
+    pytest.mark.usefixtures("pipeline_settings"),
+]
 
 S = JobStatus
 PARAMS = {"prompt": "Lanterns drifting over a dark lake", "duration": 6}
 
 
 @pytest.fixture(scope="module")
-def fal():
-    # Never completes by polling alone: only complete_now() (which fires the webhook) does.
-    with FalEmulator(queue_polls=10_000, running_polls=0) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def env(fal, daphne_server, tmp_path_factory):
-    return pipeline_env(
-        media_root=tmp_path_factory.mktemp("media"),
-        fal=fal,
-        public_base_url=daphne_server.url,
-        GENERATION_POLL_MIN_S="30",
-        GENERATION_POLL_MAX_S="30",
-    )
-
-
-@pytest.fixture(scope="module")
-def worker(celery_worker, env):
-    with worker_env(celery_worker, env) as running:
-        yield running
+def env(env, daphne_server):
+    """Webhooks addressed to the session's web server."""
+    return {**env, "PUBLIC_BASE_URL": daphne_server.url}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -74,12 +60,6 @@ def signed_post(fal, job, payload: dict, **headers) -> httpx.Response:
         headers={"Content-Type": "application/json", **signed, **headers},
         timeout=10,
     )
-
-
-@pytest.fixture(autouse=True)
-def _same_settings(settings, env, fal, worker):
-    apply_to_settings(settings, env)
-    fal.reset()
 
 
 def submitted_job(user, fal) -> GenerationJob:

@@ -9,11 +9,7 @@ import pytest
 from generation.providers import get_provider
 from generation.providers.base import ErrorCode, ProviderError, State, Submission, SubmitRequest
 from generation.providers.http import fetch_result
-from tests.emulators import fixtures
-
-# Until tests/conftest.py imports them for everyone.
-fal_emulator = fixtures.fal_emulator
-fal_settings = fixtures.fal_settings
+from tests.harness.processes import wait_until
 
 ENDPOINT = "fal-ai/minimax/hailuo-02/standard/text-to-video"
 
@@ -28,7 +24,7 @@ def request(job_id: int = 1, **extra) -> SubmitRequest:
 
 
 @pytest.fixture
-def fal(fal_settings):
+def fal_provider(fal_settings):
     return get_provider("fal")
 
 
@@ -40,23 +36,23 @@ def poll_until(provider, submission, state, limit=20):
     raise AssertionError(f"never reached {state}")
 
 
-def test_happy_path_queue_positions_logs_result_and_download(fal, fal_settings, tmp_path):
-    submission = fal.submit(request(webhook_url=""))
+def test_happy_path_queue_positions_logs_result_and_download(fal_provider, fal_settings, tmp_path):
+    submission = fal_provider.submit(request(webhook_url=""))
     record = fal_settings.records[submission.request_id]
     assert record.input == {"prompt": "a calm ocean", "prompt_optimizer": True, "duration": "6"}
     # Status lives under the owner/app prefix, not the full endpoint.
     assert "/fal-ai/minimax/requests/" in submission.handle["status_url"]
     assert ENDPOINT not in submission.handle["status_url"]
 
-    first, second = fal.status(submission), fal.status(submission)
+    first, second = fal_provider.status(submission), fal_provider.status(submission)
     assert (first.state, second.state) == (State.IN_QUEUE, State.IN_QUEUE)
     assert first.queue_position > second.queue_position
-    running = fal.status(submission)
+    running = fal_provider.status(submission)
     assert running.state == State.RUNNING and running.logs
-    done = poll_until(fal, submission, State.COMPLETED)
+    done = poll_until(fal_provider, submission, State.COMPLETED)
     assert done.error is None
 
-    result = fal.result(submission)
+    result = fal_provider.result(submission)
     assert result.content_type == "video/mp4" and result.file_size > 1000
     downloaded = fetch_result(result.url, tmp_path / "out.mp4")
     assert downloaded.size_bytes == result.file_size
@@ -67,7 +63,7 @@ def test_happy_path_queue_positions_logs_result_and_download(fal, fal_settings, 
     assert fal_settings.count("submits_received") == 1
 
 
-def test_webhook_param_sent_and_webhook_posted_back(fal, fal_settings):
+def test_webhook_param_sent_and_webhook_posted_back(fal_provider, fal_settings):
     received = []
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -85,15 +81,12 @@ def test_webhook_param_sent_and_webhook_posted_back(fal, fal_settings):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         hook_url = f"http://127.0.0.1:{server.server_address[1]}/generation/webhooks/fal/7/?t=abc"
-        submission = fal.submit(request(job_id=7, webhook_url=hook_url))
+        submission = fal_provider.submit(request(job_id=7, webhook_url=hook_url))
         assert fal_settings.records[submission.request_id].webhook == hook_url
         fal_settings.complete_now(submission.request_id)
         import json
-        import time
 
-        deadline = time.monotonic() + 5
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: received, timeout=5, interval=0.02, what="the webhook")
         payload = json.loads(received[0])
         assert payload["request_id"] == submission.request_id and payload["status"] == "OK"
         assert payload["payload"]["video"]["url"].endswith("output.mp4")
@@ -116,10 +109,10 @@ def test_webhook_param_sent_and_webhook_posted_back(fal, fal_settings):
         ("hang", {"hang_s": 3}, ErrorCode.TIMEOUT, True),
     ],
 )
-def test_submit_faults_map_to_taxonomy(fal, fal_settings, kind, options, code, retryable):
+def test_submit_faults_map_to_taxonomy(fal_provider, fal_settings, kind, options, code, retryable):
     fal_settings.fail("submit", kind, **options)
     with pytest.raises(ProviderError) as caught:
-        fal.submit(request())
+        fal_provider.submit(request())
     error = caught.value
     assert error.code == code
     assert error.retryable is retryable
@@ -134,32 +127,32 @@ def test_submit_faults_map_to_taxonomy(fal, fal_settings, kind, options, code, r
         assert error.request_sent is True
 
 
-def test_connection_refused_is_network_and_not_sent(fal, settings):
+def test_connection_refused_is_network_and_not_sent(fal_provider, settings):
     settings.FAL_QUEUE_URL = "http://127.0.0.1:9"  # discard port: nothing listens
     with pytest.raises(ProviderError) as caught:
-        fal.submit(request())
+        fal_provider.submit(request())
     assert caught.value.code == ErrorCode.NETWORK and caught.value.request_sent is False
 
 
-def test_ambiguous_submit_is_found_in_the_request_listing(fal, fal_settings):
+def test_ambiguous_submit_is_found_in_the_request_listing(fal_provider, fal_settings):
     """fal's request listing (api.fal.ai, expand=payloads) shows the request an
     unanswered submit created: reconcile adopts it instead of failing or resending."""
     fal_settings.fail("submit", "accept_then_hang", hang_s=3)
     with pytest.raises(ProviderError) as caught:
-        fal.submit(request())
+        fal_provider.submit(request())
     assert caught.value.code == ErrorCode.TIMEOUT and caught.value.request_sent
-    found = fal.reconcile(request())
+    found = fal_provider.reconcile(request())
     assert found.request_id in fal_settings.records
     assert fal_settings.count("submits_received") == 1
     assert fal_settings.count("request_list_calls") == 1
     # The adopted handle works like a submit's: the status call answers.
-    assert fal.status(found).state in (State.IN_QUEUE, State.RUNNING, State.COMPLETED)
+    assert fal_provider.status(found).state in (State.IN_QUEUE, State.RUNNING, State.COMPLETED)
 
 
-def test_reconcile_without_a_matching_request_fails_plainly(fal, fal_settings):
-    fal.submit(request(prompt="another prompt entirely"))
+def test_reconcile_without_a_matching_request_fails_plainly(fal_provider, fal_settings):
+    fal_provider.submit(request(prompt="another prompt entirely"))
     with pytest.raises(ProviderError) as reconciled:
-        fal.reconcile(request())
+        fal_provider.reconcile(request())
     assert reconciled.value.permanent and reconciled.value.request_sent
     assert fal_settings.count("submits_received") == 1
 
@@ -173,8 +166,8 @@ def test_reconcile_without_a_matching_request_fails_plainly(fal, fal_settings):
         ("client_cancelled", ErrorCode.CANCELLED, State.CANCELLED),
     ],
 )
-def test_completed_with_error(fal, fal_settings, error_type, code, state):
-    submission = fal.submit(request())
+def test_completed_with_error(fal_provider, fal_settings, error_type, code, state):
+    submission = fal_provider.submit(request())
     fal_settings.fail(
         "status",
         "completed_error",
@@ -182,7 +175,7 @@ def test_completed_with_error(fal, fal_settings, error_type, code, state):
         error_type=error_type,
         error="boom",
     )
-    report = fal.status(submission)
+    report = fal_provider.status(submission)
     assert report.state == state
     assert report.error.code == code
 
@@ -199,38 +192,38 @@ def test_completed_with_error(fal, fal_settings, error_type, code, state):
         ("malformed_json", ErrorCode.PROVIDER_ERROR),
     ],
 )
-def test_faults_on_later_calls(fal, fal_settings, op, kind, code):
-    submission = fal.submit(request())
+def test_faults_on_later_calls(fal_provider, fal_settings, op, kind, code):
+    submission = fal_provider.submit(request())
     fal_settings.complete_now(submission.request_id)
     if kind == "malformed_json" and op == "cancel":
         pytest.skip("cancel ignores its answer body on success")
     fal_settings.fail(op, kind, request_id=submission.request_id, hang_s=3)
     with pytest.raises(ProviderError) as caught:
-        getattr(fal, op)(submission)
+        getattr(fal_provider, op)(submission)
     assert caught.value.code == code
     assert caught.value.request_sent is False  # only a submit can be ambiguous
 
 
-def test_unknown_request_is_permanent(fal, fal_settings):
+def test_unknown_request_is_permanent(fal_provider, fal_settings):
     base = f"{fal_settings.url}/fal-ai/minimax/requests/nope"
     submission = Submission(
         "nope",
         {"status_url": f"{base}/status", "response_url": base, "cancel_url": f"{base}/cancel"},
     )
     with pytest.raises(ProviderError) as caught:
-        fal.status(submission)
+        fal_provider.status(submission)
     assert caught.value.code == ErrorCode.PROVIDER_ERROR and not caught.value.retryable
 
 
-def test_cancel_then_status_reports_cancelled_and_late_cancel_is_quiet(fal, fal_settings):
-    submission = fal.submit(request())
-    fal.cancel(submission)
+def test_cancel_then_status_reports_cancelled_and_late_cancel_is_quiet(fal_provider, fal_settings):
+    submission = fal_provider.submit(request())
+    fal_provider.cancel(submission)
     assert fal_settings.count("cancels") == 1
-    assert fal.status(submission).state == State.CANCELLED
-    done = fal.submit(request(job_id=2))
+    assert fal_provider.status(submission).state == State.CANCELLED
+    done = fal_provider.submit(request(job_id=2))
     fal_settings.complete_now(done.request_id)
-    fal.cancel(done)  # ALREADY_COMPLETED is not an error
-    assert fal.status(done).state == State.COMPLETED
+    fal_provider.cancel(done)  # ALREADY_COMPLETED is not an error
+    assert fal_provider.status(done).state == State.COMPLETED
 
 
 @pytest.mark.parametrize(
@@ -242,11 +235,13 @@ def test_cancel_then_status_reports_cancelled_and_late_cancel_is_quiet(fal, fal_
         ("reset", ErrorCode.NETWORK, False),
     ],
 )
-def test_result_download_faults(fal, fal_settings, settings, tmp_path, kind, code, permanent):
+def test_result_download_faults(
+    fal_provider, fal_settings, settings, tmp_path, kind, code, permanent
+):
     settings.GENERATION_MAX_RESULT_MB = 1
-    submission = fal.submit(request())
+    submission = fal_provider.submit(request())
     fal_settings.complete_now(submission.request_id)
-    result = fal.result(submission)
+    result = fal_provider.result(submission)
     fal_settings.fail("file", kind, request_id=submission.request_id, big_mb=3)
     dest = tmp_path / "out.mp4"
     with pytest.raises(ProviderError) as caught:
@@ -255,19 +250,19 @@ def test_result_download_faults(fal, fal_settings, settings, tmp_path, kind, cod
     assert not dest.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_key_is_sent_but_never_logged(fal, fal_settings, caplog):
+def test_key_is_sent_but_never_logged(fal_provider, fal_settings, caplog):
     caplog.set_level(logging.INFO, logger="generation.providers")
     fal_settings.fail("submit", "unauthorized")
     with pytest.raises(ProviderError):
-        fal.submit(request(job_id=42, webhook_url="http://example.test/hook?token=sekret"))
+        fal_provider.submit(request(job_id=42, webhook_url="http://example.test/hook?token=sekret"))
     line = caplog.records[-1].getMessage()
     assert "provider=fal op=submit" in line and "job=42" in line and "status=401" in line
     assert fal_settings.key not in caplog.text and "sekret" not in caplog.text
 
 
-def test_missing_key_refuses_before_sending(fal, fal_settings, settings):
+def test_missing_key_refuses_before_sending(fal_provider, fal_settings, settings):
     settings.FAL_KEY = ""
     with pytest.raises(ProviderError) as caught:
-        fal.submit(request())
+        fal_provider.submit(request())
     assert caught.value.code == ErrorCode.AUTH and fal_settings.count("submits_received") == 0
     assert get_provider("fal").is_configured()[0] is False

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,10 +14,7 @@ import pytest
 from generation.providers import get_provider
 from generation.providers.base import ErrorCode, ProviderError, State, SubmitRequest
 from generation.providers.http import fetch_result
-from tests.emulators import fixtures
-
-replicate_emulator = fixtures.replicate_emulator
-replicate_settings = fixtures.replicate_settings
+from tests.harness.processes import wait_until
 
 MODEL = "replicate-minimax-video-01"
 
@@ -84,9 +80,7 @@ def test_webhook_and_events_filter_sent_and_signed_webhook_posted(rep, replicate
         record = replicate_settings.records[submission.request_id]
         assert record.webhook == hook and record.events == ["start", "completed"]
         replicate_settings.complete_now(submission.request_id)
-        deadline = time.monotonic() + 5
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: received, timeout=5, interval=0.02, what="the webhook")
         headers, body = received[0]
         assert json.loads(body)["status"] == "succeeded"
         key = base64.b64decode(replicate_settings.webhook_secret.split("_", 1)[1])

@@ -14,18 +14,16 @@ from django.db import connection
 from generation.models import JobStatus
 from generation.services import job_create
 from media_library.models import MediaItem
-from tests.emulators.fal_emulator import FalEmulator
 from tests.integration.workers import (
     apply_to_settings,
-    pipeline_env,
     wait_for,
     wait_for_job,
-    worker_env,
 )
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
+    pytest.mark.pipeline(fal_polls=(10_000, 0)),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="needs PostgreSQL (pg_terminate_backend); SQLite has no server connections "
@@ -34,29 +32,14 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def fal():
-    with FalEmulator(queue_polls=10_000, running_polls=0) as emulator:
-        yield emulator
-
-
 WORKER_APP_NAME = "cutroom-db-fault-worker"
 
 
 @pytest.fixture(scope="module")
-def env(fal, tmp_path_factory, test_database_url):
+def env(env, test_database_url):
     # The worker's connections carry an application name, so the fault hits the worker
     # alone: killing this test process's own connections would break the tests after it.
-    return {
-        **pipeline_env(media_root=tmp_path_factory.mktemp("media"), fal=fal),
-        "DATABASE_URL": f"{test_database_url}?application_name={WORKER_APP_NAME}",
-    }
-
-
-@pytest.fixture(scope="module")
-def worker(celery_worker, env):
-    with worker_env(celery_worker, env) as running:
-        yield running
+    return {**env, "DATABASE_URL": f"{test_database_url}?application_name={WORKER_APP_NAME}"}
 
 
 def terminate_other_backends() -> int:

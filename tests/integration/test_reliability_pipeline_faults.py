@@ -17,43 +17,20 @@ from generation.limits import budget_remaining
 from generation.models import GenerationJob, JobStatus
 from generation.services import job_create
 from media_library.models import MediaItem
-from tests.emulators.fal_emulator import FalEmulator
 from tests.integration.workers import (
-    apply_to_settings,
-    pipeline_env,
     wait_for,
     wait_for_job,
-    worker_env,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.pipeline(fal_polls=(1, 1)),
+    pytest.mark.usefixtures("pipeline_settings"),
+]
 
 S = JobStatus
 PARAMS = {"prompt": "A lighthouse in a storm, waves breaking", "duration": 6}
-
-
-@pytest.fixture(scope="module")
-def fal():
-    with FalEmulator(queue_polls=1, running_polls=1) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def env(fal, tmp_path_factory):
-    return pipeline_env(media_root=tmp_path_factory.mktemp("media"), fal=fal)
-
-
-@pytest.fixture(scope="module")
-def worker(celery_worker, env):
-    with worker_env(celery_worker, env) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _same_settings(settings, env, fal, worker):
-    apply_to_settings(settings, env)
-    fal.reset()
-    fal.queue_polls, fal.running_polls = 1, 1
 
 
 def create(user) -> GenerationJob:

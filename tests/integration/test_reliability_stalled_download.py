@@ -12,35 +12,20 @@ import pytest
 from generation.models import JobStatus
 from generation.services import job_create
 from media_library.models import MediaItem
-from tests.emulators.fal_emulator import FalEmulator
-from tests.integration.workers import apply_to_settings, pipeline_env, wait_for_job, worker_env
-
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+from tests.integration.workers import apply_to_settings, wait_for_job
 
 STALL_S = 60.0  # how long the emulator would keep trickling
 DEADLINE_S = 3.0
 
-
-@pytest.fixture(scope="module")
-def fal():
-    with FalEmulator(queue_polls=1, running_polls=1) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def env(fal, tmp_path_factory):
-    return pipeline_env(
-        media_root=tmp_path_factory.mktemp("media"),
-        fal=fal,
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.pipeline(
+        fal_polls=(1, 1),
         PROVIDER_HTTP_TIMEOUT_S="2",  # > the 0.5 s trickle: the per-read timeout never fires
         GENERATION_DOWNLOAD_TIMEOUT_S=str(DEADLINE_S),
-    )
-
-
-@pytest.fixture(scope="module")
-def worker(celery_worker, env):
-    with worker_env(celery_worker, env) as running:
-        yield running
+    ),
+]
 
 
 def test_stalled_download_times_out_is_retried_and_the_job_finishes_once(

@@ -16,45 +16,25 @@ from generation.models import GenerationJob, JobStatus
 from generation.services import job_create
 from media_library.models import MediaItem
 from tests.integration.workers import (
-    apply_to_settings,
-    pipeline_env,
     wait_for,
     wait_for_job,
-    worker_env,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-S = JobStatus
-RECOVERED_WITHIN_S = 15.0
-
-
-@pytest.fixture(scope="module")
-def media_root(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("media")
-
-
-@pytest.fixture(scope="module")
-def env(media_root):
-    return pipeline_env(
-        media_root=media_root,
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.pipeline(
         FAL_KEY="",
         # Production timing for the lease and the sweeper: only the take-over at worker
         # start can make the recovery fast.
         GENERATION_LEASE_S="60",
         GENERATION_SWEEP_GRACE_S="30",
-    )
+    ),
+    pytest.mark.usefixtures("pipeline_settings"),
+]
 
-
-@pytest.fixture(scope="module")
-def worker(celery_worker, env):
-    with worker_env(celery_worker, env) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _same_settings(settings, env, worker):
-    apply_to_settings(settings, env)
+S = JobStatus
+RECOVERED_WITHIN_S = 15.0
 
 
 def _partials(root: Path) -> list[Path]:

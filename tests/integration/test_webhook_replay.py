@@ -19,29 +19,29 @@ import pytest
 from generation.models import GenerationJob, JobStatus
 from generation.services import job_create
 from media_library.models import MediaItem
-from tests.emulators.fal_emulator import FalEmulator
 from tests.harness.processes import WebServer
 from tests.integration.workers import (
-    apply_to_settings,
-    pipeline_env,
     wait_for,
     wait_for_job,
-    worker_env,
 )
-
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 S = JobStatus
 PARAMS = {"prompt": "Lanterns drifting over a dark lake", "duration": 6}
 WINDOW_S = 5.0
 
-
-@pytest.fixture(scope="module")
-def fal():
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
     # The first status call says IN_PROGRESS, the second COMPLETED: a completion that the
     # webhook-triggered poll does not see yet must still be picked up.
-    with FalEmulator(queue_polls=0, running_polls=1) as emulator:
-        yield emulator
+    pytest.mark.pipeline(
+        fal_polls=(0, 1),
+        GENERATION_POLL_MIN_S="30",
+        GENERATION_POLL_MAX_S="30",
+        WEBHOOK_POLL_MIN_INTERVAL_S=str(WINDOW_S),
+    ),
+    pytest.mark.usefixtures("pipeline_settings"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -60,27 +60,9 @@ def web(process_env, fal):
 
 
 @pytest.fixture(scope="module")
-def env(fal, web, tmp_path_factory):
-    return pipeline_env(
-        media_root=tmp_path_factory.mktemp("media"),
-        fal=fal,
-        public_base_url=web.url,
-        GENERATION_POLL_MIN_S="30",
-        GENERATION_POLL_MAX_S="30",
-        WEBHOOK_POLL_MIN_INTERVAL_S=str(WINDOW_S),
-    )
-
-
-@pytest.fixture(scope="module")
-def worker(celery_worker, env):
-    with worker_env(celery_worker, env) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _same_settings(settings, env, fal, worker):
-    apply_to_settings(settings, env)
-    fal.reset()
+def env(env, web):
+    """Webhooks addressed to this module's web server."""
+    return {**env, "PUBLIC_BASE_URL": web.url}
 
 
 def webhook_url(job) -> str:
