@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from project.live import broadcast, broadcast_on_commit, render_fragment
+from project.live import broadcast_on_commit, render_fragment
 
 from .models import GenerationJob
 
@@ -40,10 +40,3 @@ def push_job(job: GenerationJob, *, insert: bool = False) -> None:
         return job_card_html(fresh, oob=True, insert=insert) if fresh else ""
 
     broadcast_on_commit(owner_id, html)
-
-
-def push_job_now(job: GenerationJob) -> bool:
-    fresh = _fresh(job.pk)
-    if fresh is None:
-        return False
-    return broadcast(fresh.owner_id, job_card_html(fresh, oob=True))

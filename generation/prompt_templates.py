@@ -3,7 +3,8 @@
 Each template is a specific, shootable description — subject, action, setting, light,
 lens and camera movement — because video models reward concrete direction far more than
 adjectives. The panel lists them by category, searches them, and inserts them into the
-prompt box; users' own templates live in the PromptTemplate model next to these.
+prompt box. A user's own saved templates are rows of the generation.models.PromptTemplate
+model; a built-in one is a BuiltinTemplate (two names for two things).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class PromptTemplate:
+class BuiltinTemplate:
+    """One of the shipped templates (data in code, not a database row)."""
+
     slug: str
     category: str
     title: str
@@ -35,9 +38,9 @@ CATEGORIES: tuple[str, ...] = (
 
 _NO_TEXT = "text, watermark, logo, subtitles, blurry, distorted hands, extra limbs"
 
-BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
+BUILTIN_TEMPLATES: tuple[BuiltinTemplate, ...] = (
     # --- Nature --------------------------------------------------------------------------
-    PromptTemplate(
+    BuiltinTemplate(
         "misty-pine-forest",
         "Nature",
         "Misty pine forest at dawn",
@@ -46,7 +49,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "birds crossing far in the background, soft volumetric light, 35mm lens, calm and quiet.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "ocean-cliff-storm",
         "Nature",
         "Waves against a cliff in a storm",
@@ -55,7 +58,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "the drone slowly orbits the headland, dramatic natural light.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "alpine-lake-timelapse",
         "Nature",
         "Alpine lake timelapse",
@@ -64,7 +67,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "to pink alpenglow, locked-off tripod shot, crisp 4K detail.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "macro-dew-leaf",
         "Nature",
         "Macro dewdrop on a leaf",
@@ -73,7 +76,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "backlight, slow rack focus from the drop to the leaf edge.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "desert-dunes-wind",
         "Nature",
         "Wind over desert dunes",
@@ -84,7 +87,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "21:9",
     ),
     # --- Urban -----------------------------------------------------------------------------
-    PromptTemplate(
+    BuiltinTemplate(
         "neon-rain-alley",
         "Urban",
         "Neon alley in the rain",
@@ -93,7 +96,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "umbrellas passing by, shallow depth of field, 50mm lens.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "rooftop-golden-hour",
         "Urban",
         "Rooftop skyline at golden hour",
@@ -102,7 +105,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "telephoto compression.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "subway-arrival",
         "Urban",
         "Subway train arriving",
@@ -111,7 +114,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "newspaper page lifted by the draught, static camera at platform level.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "crosswalk-top-down",
         "Urban",
         "Top-down crosswalk crowd",
@@ -121,7 +124,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
         "1:1",
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "cafe-window-morning",
         "Urban",
         "Street café window",
@@ -131,7 +134,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
     ),
     # --- Abstract --------------------------------------------------------------------------
-    PromptTemplate(
+    BuiltinTemplate(
         "ink-in-water",
         "Abstract",
         "Ink blooming in water",
@@ -140,7 +143,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "high-speed camera, crisp detail.",
         "text, watermark, hands, containers",
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "liquid-chrome",
         "Abstract",
         "Liquid chrome waves",
@@ -149,7 +152,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "hypnotic motion.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "geometric-morph",
         "Abstract",
         "Morphing geometry",
@@ -159,7 +162,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
         "1:1",
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "particle-aurora",
         "Abstract",
         "Particle aurora",
@@ -168,7 +171,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "drifting camera.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "paper-layers",
         "Abstract",
         "Paper-cut layers",
@@ -177,7 +180,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
     ),
     # --- Cinematic -------------------------------------------------------------------------
-    PromptTemplate(
+    BuiltinTemplate(
         "noir-detective",
         "Cinematic",
         "Film-noir office",
@@ -187,7 +190,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
         "21:9",
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "desert-chase",
         "Cinematic",
         "Desert car chase",
@@ -197,7 +200,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
         "21:9",
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "candlelit-letter",
         "Cinematic",
         "Candlelit letter",
@@ -206,7 +209,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "field, slow and intimate.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "epic-reveal-valley",
         "Cinematic",
         "Epic valley reveal",
@@ -216,7 +219,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
         "21:9",
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "train-window-dusk",
         "Cinematic",
         "Night train window",
@@ -226,7 +229,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
     ),
     # --- Product ---------------------------------------------------------------------------
-    PromptTemplate(
+    BuiltinTemplate(
         "perfume-splash",
         "Product",
         "Perfume bottle with splash",
@@ -236,7 +239,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
         "9:16",
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "sneaker-turntable",
         "Product",
         "Sneaker on a turntable",
@@ -246,7 +249,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
         "1:1",
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "watch-macro",
         "Product",
         "Mechanical watch macro",
@@ -255,7 +258,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "dark background.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "headphones-float",
         "Product",
         "Floating headphones",
@@ -263,7 +266,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "by gentle sound-wave ripples of light, gradient blue backdrop, premium tech commercial.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "skincare-water",
         "Product",
         "Skincare jar in water",
@@ -274,7 +277,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "9:16",
     ),
     # --- Character -------------------------------------------------------------------------
-    PromptTemplate(
+    BuiltinTemplate(
         "old-fisherman",
         "Character",
         "Old fisherman portrait",
@@ -283,7 +286,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "background, documentary style, 85mm lens.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "dancer-studio",
         "Character",
         "Dancer in a studio",
@@ -293,7 +296,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
         "9:16",
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "knight-rain",
         "Character",
         "Knight in the rain",
@@ -302,7 +305,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "dark fantasy.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "child-kite",
         "Character",
         "Child flying a kite",
@@ -311,7 +314,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "summer afternoon.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "robot-barista",
         "Character",
         "Robot barista",
@@ -320,7 +323,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
     ),
     # --- Food ------------------------------------------------------------------------------
-    PromptTemplate(
+    BuiltinTemplate(
         "ramen-steam",
         "Food",
         "Steaming ramen bowl",
@@ -329,7 +332,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "counter, slow motion.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "chocolate-pour",
         "Food",
         "Chocolate pour",
@@ -338,7 +341,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
         "1:1",
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "pizza-oven",
         "Food",
         "Wood-fired pizza",
@@ -347,7 +350,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "light.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "citrus-splash",
         "Food",
         "Citrus splash",
@@ -357,7 +360,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
         "9:16",
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "bread-bakery",
         "Food",
         "Artisan bread",
@@ -366,7 +369,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
     ),
     # --- Sci-fi ----------------------------------------------------------------------------
-    PromptTemplate(
+    BuiltinTemplate(
         "orbital-station",
         "Sci-fi",
         "Orbital station",
@@ -376,7 +379,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         _NO_TEXT,
         "21:9",
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "cyberpunk-market",
         "Sci-fi",
         "Cyberpunk night market",
@@ -385,7 +388,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "camera rises from street level to the towers.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "mars-rover-dust",
         "Sci-fi",
         "Rover on Mars",
@@ -394,7 +397,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "documentary look.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "hologram-lab",
         "Sci-fi",
         "Hologram lab",
@@ -403,7 +406,7 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
         "close-up, sleek near-future design.",
         _NO_TEXT,
     ),
-    PromptTemplate(
+    BuiltinTemplate(
         "alien-forest",
         "Sci-fi",
         "Bioluminescent alien forest",
@@ -417,11 +420,11 @@ BUILTIN_TEMPLATES: tuple[PromptTemplate, ...] = (
 _BY_SLUG = {t.slug: t for t in BUILTIN_TEMPLATES}
 
 
-def get(slug: str) -> PromptTemplate | None:
+def get(slug: str) -> BuiltinTemplate | None:
     return _BY_SLUG.get(slug)
 
 
-def search(*, category: str = "", query: str = "") -> list[PromptTemplate]:
+def search(*, category: str = "", query: str = "") -> list[BuiltinTemplate]:
     """Templates in `category` (all when blank) whose title or prompt contains every word
     of `query`, case-insensitively."""
     words = [w for w in query.lower().split() if w]

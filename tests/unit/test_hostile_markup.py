@@ -14,7 +14,7 @@ from django.urls import reverse
 from editor import services as editor_services
 from editor.live import push_export, push_timeline
 from editor.models import Export
-from generation.live import push_job_now
+from generation.live import push_job
 from generation.models import GenerationJob, PromptTemplate
 from generation.services.tokens import api_token_create
 from media_library import services as media_services
@@ -144,9 +144,10 @@ def test_every_page_and_fragment_shows_the_payload_as_text(client, user, world):
 def test_socket_fragments_carry_escaped_text(live_client, user, world):
     tab = live_client(user)
     assert tab.connected
-    assert push_job_now(world["queued"])
-    assert push_job_now(world["failed"])
     with transaction.atomic():
+        # The pipeline's own push (after commit), as every job change sends it.
+        push_job(world["queued"])
+        push_job(world["failed"])
         media_services.media_rename(item=world["item"], title=PAYLOAD + " renamed")
         push_timeline(world["timeline"])
         push_export(world["export"])
