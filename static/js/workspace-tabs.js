@@ -75,7 +75,26 @@ function apply() {
   // A panel coming back from display:none measures itself again (the timeline lays out on
   // resize).
   window.dispatchEvent(new Event("resize"));
+  refitIfNeeded();
 }
+
+// The editor fits its zoom to the timeline when a timeline is loaded; loaded while hidden (a
+// phone on the Media tab), it measured a width of 0 and fitted nothing. Fit again, with the
+// editor's own Fit button, the first time it is on screen.
+let editorNeedsFit = false;
+const editorSlot = document.getElementById("editor-slot");
+const onScreen = (el) => Boolean(el && el.getClientRects().length > 0);
+
+function refitIfNeeded() {
+  if (!editorNeedsFit || !onScreen(editorSlot)) return;
+  editorNeedsFit = false;
+  requestAnimationFrame(() => editorSlot.querySelector('[data-action="zoom-fit"]')?.click());
+}
+
+document.body.addEventListener("htmx:afterSettle", (event) => {
+  if (event.detail?.target !== editorSlot) return;
+  editorNeedsFit = !onScreen(editorSlot);
+});
 
 /** Show the panel for `name` (media | generate | edit) and remember it. */
 export function selectTab(name) {
