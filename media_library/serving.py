@@ -72,8 +72,8 @@ def file_response(
     if not inline and content_type not in INLINE_MIME_TYPES:
         content_type = "application/octet-stream"
     disposition = _disposition("inline" if inline else "attachment", filename)
-    prefix = getattr(settings, "MEDIA_ACCEL_REDIRECT_PREFIX", "")
-    if getattr(settings, "MEDIA_STORAGE_IS_REMOTE", False):
+    prefix = settings.MEDIA_ACCEL_REDIRECT_PREFIX
+    if settings.MEDIA_STORAGE_IS_REMOTE:
         return _presigned_redirect(fieldfile, content_type=content_type, disposition=disposition)
     if prefix:
         response = HttpResponse(content_type=content_type)

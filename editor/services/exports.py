@@ -36,10 +36,6 @@ PRESET_SHORT_SIDE = {"1080p": 1080, "720p": 720, "480p": 480}
 PROGRESS_WRITE_EVERY_S = 1.0
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 Status = Export.Status
 
 ALLOWED: dict[str, frozenset[str]] = {
@@ -98,7 +94,7 @@ def export_start(
         if spec.duration_s <= 0:
             raise ValidationError("Nothing to export: the timeline is empty.")
         active = Export.objects.filter(owner=timeline.owner, status__in=Export.LIVE_STATES)
-        limit = _setting("EXPORT_MAX_ACTIVE", 2)
+        limit = settings.EXPORT_MAX_ACTIVE
         if active.count() >= limit:
             raise ValidationError(
                 f"You already have {limit} exports running; wait for one to finish."
@@ -240,8 +236,8 @@ def _export_run(*, export_id: int, sources: Path) -> Export | None:
             height=export.height,
             fps=export.fps,
             ffmpeg=ffmpeg_binary(),
-            x264_preset=_setting("EXPORT_X264_PRESET", "veryfast"),
-            crf=_setting("EXPORT_CRF", 20),
+            x264_preset=settings.EXPORT_X264_PRESET,
+            crf=settings.EXPORT_CRF,
         )
     except EmptyTimelineError as exc:
         return export_mark_failed(export_id=export.pk, message=str(exc))
@@ -258,7 +254,7 @@ def _export_run(*, export_id: int, sources: Path) -> Export | None:
         duration_s=spec.duration_s,
         on_progress=progressed,
         should_cancel=cancelled,
-        stall_timeout_s=_setting("EXPORT_STALL_TIMEOUT_S", 60),
+        stall_timeout_s=settings.EXPORT_STALL_TIMEOUT_S,
     )
     if result.outcome == "cancelled":
         return export_mark_cancelled(export_id=export.pk)
