@@ -12,7 +12,6 @@ const SIDES = ["media", "generate"];
 // Keep in step with the breakpoints in css/layout.css.
 const phoneQuery = window.matchMedia("(max-width: 860px)");
 const tabbedQuery = window.matchMedia("(max-width: 1439.98px)");
-const SPRING_MS = 600;
 
 const app = document.getElementById("live-root");
 const tablist = document.getElementById("workspace-tabs");
@@ -129,33 +128,6 @@ if (tablist) {
     selectTab(next.dataset.tab);
     next.focus();
   });
-
-  // Spring-loaded tabs: hold a dragged clip over "Edit" and the timeline opens to drop it on.
-  let springTimer = null;
-  let springTab = null;
-  const clearSpring = () => {
-    clearTimeout(springTimer);
-    springTab?.classList.remove("is-drag-over");
-    springTimer = springTab = null;
-  };
-  tablist.addEventListener("dragover", (event) => {
-    const tab = event.target.closest('[role="tab"]');
-    if (!tab || tab.getAttribute("aria-selected") === "true") return clearSpring();
-    if (tab === springTab) return;
-    clearSpring();
-    springTab = tab;
-    tab.classList.add("is-drag-over");
-    springTimer = setTimeout(() => {
-      const name = tab.dataset.tab;
-      clearSpring();
-      selectTab(name);
-    }, SPRING_MS);
-  });
-  tablist.addEventListener("dragleave", (event) => {
-    if (!tablist.contains(event.relatedTarget)) clearSpring();
-  });
-  document.addEventListener("dragend", clearSpring);
-  document.addEventListener("drop", clearSpring);
 }
 
 // "Show in media" on a finished job: open the Media panel first, so the card it scrolls to is
