@@ -159,7 +159,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    # The desktop layout (every panel side by side); narrower layouts have their own tests
+    # (tests/e2e/test_workspace_layout_e2e.py).
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
