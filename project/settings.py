@@ -10,6 +10,7 @@ import environ
 from csp.constants import NONCE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+# --- Core: profile, hosts, apps, middleware --------------------------------------------
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -88,6 +89,7 @@ TEMPLATES = [
     },
 ]
 
+# --- Database, cache (Redis) and channel layer -----------------------------------------
 DATABASES = {
     # An empty DATABASE_URL means the embedded default, like an unset one.
     "default": env.db_url_config(
@@ -134,6 +136,7 @@ CHANNEL_LAYERS = {
     }
 }
 
+# --- Accounts, language, time ----------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -147,6 +150,7 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- Static and media files, object storage --------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
@@ -206,6 +210,7 @@ MEDIA_ACCEL_REDIRECT_PREFIX = env.str("MEDIA_ACCEL_REDIRECT_PREFIX", default="")
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Request bodies and uploads --------------------------------------------------------
 # Uploads stream to disk past this size so a 2 GB clip never sits in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -238,6 +243,7 @@ UPLOAD_MAX_OPEN_PER_USER = env.int("UPLOAD_MAX_OPEN_PER_USER", default=20)
 # Lifetime of the signed download links the JSON API hands out (media_url). Minutes, not
 # hours: a link is a bearer credential and URLs end up in logs and browser histories.
 MEDIA_SIGNED_URL_MAX_AGE_S = env.int("MEDIA_SIGNED_URL_MAX_AGE_S", default=600)
+# --- Timeline export -------------------------------------------------------------------
 # Timeline export (editor): x264 speed/quality, the stall watchdog, exports per user at once.
 EXPORT_X264_PRESET = env.str("EXPORT_X264_PRESET", default="veryfast")
 EXPORT_CRF = env.int("EXPORT_CRF", default=20)
@@ -277,6 +283,7 @@ GENERATION_DOWNLOAD_TIMEOUT_S = env.float("GENERATION_DOWNLOAD_TIMEOUT_S", defau
 EXPENSIVE_JOB_USD = Decimal(env.str("EXPENSIVE_JOB_USD", default="1.00"))
 # JSON object {"model_id": {"field": value}} that overrides catalog price figures.
 GENERATION_PRICE_OVERRIDES = env.json("GENERATION_PRICE_OVERRIDES", default={})
+# --- Generation limits and pipeline timing ---------------------------------------------
 GENERATION_RATE = env.str("GENERATION_RATE", default="10/m")
 GENERATION_COOLDOWN_S = env.int("GENERATION_COOLDOWN_S", default=2)
 GENERATION_MAX_CONCURRENT = env.int("GENERATION_MAX_CONCURRENT", default=5)
@@ -297,6 +304,7 @@ MEDIA_REQUEUE_INTERVAL_S = env.float("MEDIA_REQUEUE_INTERVAL_S", default=300.0)
 UPLOAD_EXPIRE_INTERVAL_S = env.float("UPLOAD_EXPIRE_INTERVAL_S", default=3600.0)
 EXPORT_SWEEP_INTERVAL_S = env.float("EXPORT_SWEEP_INTERVAL_S", default=60.0)
 GENERATION_SWEEP_BATCH = env.int("GENERATION_SWEEP_BATCH", default=500)
+# --- API and sign-in rate limits, client address, metrics, CORS ------------------------
 API_RATE = env.str("API_RATE", default="120/m")
 LOGIN_RATE_PER_USER = env.str("LOGIN_RATE_PER_USER", default="5/m")
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="30/m")
