@@ -44,3 +44,23 @@ def test_bad_login_shows_error(page, daphne_server, make_user):
     page.get_by_label("Password").fill("wrong password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("correct username and password")
+
+
+def test_user_menu_closes_on_escape_and_outside_click(page, daphne_server, make_user, login):
+    make_user("menuuser")
+    login(page, daphne_server.url, "menuuser")
+    menu = page.locator("details.user-menu")
+    toggle = page.get_by_label("User menu")
+    toggle.click()
+    expect(menu).to_have_attribute("open", "")
+    page.keyboard.press("Escape")
+    expect(menu).not_to_have_attribute("open", "")
+    expect(toggle).to_be_focused()  # focus goes back to the menu's button
+    toggle.click()
+    expect(menu).to_have_attribute("open", "")
+    page.get_by_role("region", name="Timeline").click(position={"x": 5, "y": 5})
+    expect(menu).not_to_have_attribute("open", "")
+    # A click inside the open menu keeps it open (its links and Sign out stay usable).
+    toggle.click()
+    page.locator("details.user-menu .menu").click(position={"x": 2, "y": 2})
+    expect(menu).to_have_attribute("open", "")
