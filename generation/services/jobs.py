@@ -21,6 +21,7 @@ from ..live import push_job
 from ..models import GenerationJob, JobStatus
 from ..validation import SEED_MAX
 from .prices import current_rule
+from .providers import is_local
 from .transitions import IllegalTransition, job_mark_cancelled
 
 logger = logging.getLogger("generation.jobs")
@@ -210,6 +211,14 @@ def job_cancel(*, job: GenerationJob) -> GenerationJob:
         except IllegalTransition:
             # The submit task claimed it a moment ago; it sees the flag and cancels.
             job.refresh_from_db()
+    if job.status == JobStatus.IN_QUEUE and is_local(job.provider):
+        # A local job waiting for a render slot has nothing to stop anywhere: cancelled at
+        # once here, not after a worker slot frees up for the cancel task. The render task
+        # then finds it cancelled (its guarded IN_QUEUE -> RUNNING step fails) and skips it.
+        try:
+            return job_mark_cancelled(job)
+        except IllegalTransition:
+            job.refresh_from_db()  # the render started a moment ago; the flag stops it
     if job.is_live:
         # The provider call happens in a worker, never in the web request.
         tasks.cancel.delay_on_commit(job.pk)

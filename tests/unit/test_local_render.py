@@ -191,3 +191,32 @@ def test_submitting_a_local_job_enqueues_its_render_once_after_commit(
     job.refresh_from_db()
     assert job.status == JobStatus.IN_QUEUE and job.provider_request_id == f"local-{job.pk}"
     assert enqueued == [("render_local", (job.pk,), 0)]
+
+
+@pytest.mark.django_db
+def test_a_local_job_waiting_for_a_render_slot_is_cancelled_at_once_and_skipped(
+    user, enqueued, django_capture_on_commit_callbacks
+):
+    from generation.models import GenerationJob, JobStatus
+    from generation.services import job_submit
+    from generation.services.jobs import job_cancel
+    from generation.services.local_render import job_render_local
+
+    job = GenerationJob.objects.create(
+        owner=user, model_id="local", provider="local", prompt="x", params={"duration": 1}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job_submit(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.IN_QUEUE
+    enqueued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        job_cancel(job=job)
+    job.refresh_from_db()
+    # Cancelled in the request itself: no cancel task waits for a worker slot.
+    assert job.status == JobStatus.CANCELLED
+    assert [name for name, *_ in enqueued if name == "cancel"] == []
+    # The render task, when its slot comes, skips it: nothing rendered, still cancelled.
+    job_render_local(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED and job.media_item_id is None
