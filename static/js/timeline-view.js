@@ -4,6 +4,7 @@
 import {
   MAX_PPS,
   MIN_PPS,
+  allClips,
   docEl,
   duration,
   emit,
@@ -127,6 +128,12 @@ export function updateToolbar() {
   set("paste", state.clipboard.length > 0);
   const snap = editor.querySelector('[data-action="snap"]');
   if (snap) snap.setAttribute("aria-pressed", state.snap ? "true" : "false");
+  // An empty timeline has nothing to export: say so instead of refusing after the dialog.
+  const empty = allClips().length === 0;
+  set("export-open", !empty);
+  for (const b of editor.querySelectorAll('[data-action="export-open"]')) {
+    b.title = empty ? "Add a clip to the timeline to export it." : "Export this timeline as an MP4";
+  }
 }
 
 // --- Clip tiles ---------------------------------------------------------------------------

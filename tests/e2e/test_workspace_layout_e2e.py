@@ -151,8 +151,14 @@ def test_export_of_empty_timeline_is_refused_in_the_dialog(page, daphne_server, 
     page.locator(".tlist-new button[type=submit]").click()
     # The editor panel is swapped for the new (empty) timeline's.
     expect(page.locator("#editor")).not_to_have_attribute("data-timeline-id", first)
-    expect(page.locator("#editor [data-action=export-open]")).to_be_visible()
-    page.locator("[data-action=export-open]").click()
+    export_button = page.locator("#editor [data-action=export-open]")
+    # Export is disabled on an empty timeline, and says why.
+    expect(export_button).to_be_disabled()
+    expect(export_button).to_have_attribute("title", "Add a clip to the timeline to export it.")
+    # The server refuses it too (another tab may have emptied the timeline meanwhile): the
+    # refusal lands in the dialog. Enable the button as that stale tab would have it.
+    page.evaluate("document.querySelector('#editor [data-action=export-open]').disabled = false")
+    export_button.click()
     with page.expect_response(lambda r: r.url.endswith("/export/") and r.status == 400):
         page.locator("#export-dialog button[type=submit]").click()
 
