@@ -31,6 +31,16 @@ PASSWORD = "correct-horse-battery-staple-9"  # noqa: S105 - test users only
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_configure(config):
+    # Registered here, not in tests/integration/conftest.py: modules elsewhere import
+    # integration modules (their helpers), which evaluates their marks.
+    config.addinivalue_line(
+        "markers",
+        "pipeline(fal_polls=(q, r), replicate_polls=(q, r), **settings): a module's emulators' "
+        "status pacing and its extra pipeline settings (tests/integration/conftest.py)",
+    )
+
+
 @pytest.fixture
 def make_user(django_user_model):
     def make(username: str = "alice", password: str = PASSWORD, **extra):

@@ -6,7 +6,6 @@ And a second tab on the same timeline sees edits live."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -15,18 +14,13 @@ from editor.models import Clip, Export, Timeline
 from media_library import services as media_services
 from media_library.models import MediaItem
 from media_library.testing import make_video
+from tests.harness.processes import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def poll(condition, *, timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(condition, timeout=timeout, interval=0.1, what=what)
 
 
 def ready_media(user, tmp_path, name: str, **video) -> MediaItem:

@@ -22,14 +22,6 @@ from tests.integration.workers import apply_to_settings, pipeline_env, worker_en
 PROVIDER_POLLS = ("fal_polls", "replicate_polls")
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers",
-        "pipeline(fal_polls=(q, r), replicate_polls=(q, r), **settings): the module's "
-        "emulators' status pacing and its extra pipeline settings (tests/integration/conftest.py)",
-    )
-
-
 def pipeline_options(request) -> dict:
     marker = request.node.get_closest_marker("pipeline")
     return dict(marker.kwargs) if marker else {}
