@@ -97,6 +97,9 @@ class GenerationJob(models.Model):
     retry_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
+    # Which variation of its request this job is (1 for a single job), so the clips of one
+    # request get distinct names ("… #2").
+    variation = models.PositiveSmallIntegerField(default=1)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

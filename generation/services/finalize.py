@@ -109,6 +109,13 @@ def _download_failed(job: GenerationJob, exc: ProviderError) -> None:
         pass
 
 
+def generated_title(job: GenerationJob) -> str:
+    """The media item's name: the prompt, and for the 2nd, 3rd… variation of one request
+    its number, so the clips of a batch can be told apart in the media panel."""
+    base = clean_text(job.prompt, 76) or f"Generated clip {job.pk}"
+    return f"{base} #{job.variation}" if job.variation > 1 else base
+
+
 def _existing_item(job: GenerationJob) -> MediaItem | None:
     return MediaItem.objects.filter(
         owner_id=job.owner_id, source=MediaItem.Source.GENERATED, metadata__job_id=job.pk
@@ -161,7 +168,7 @@ def complete_with_file(
                 item = media_create_from_file(
                     owner=job.owner,
                     path_or_file=path,
-                    title=clean_text(job.prompt, 80) or f"Generated clip {job.pk}",
+                    title=generated_title(job),
                     source=MediaItem.Source.GENERATED,
                     metadata=_media_metadata(job, cost),
                 )

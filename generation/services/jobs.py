@@ -148,6 +148,7 @@ def jobs_create_batch(
                 estimated_cost=estimate.cost,
                 reserved_cost=estimate.cost,
                 retry_of=retry_of,
+                variation=index + 1,
                 next_poll_at=timezone.now(),
             )
             logger.info(

@@ -387,3 +387,19 @@ def test_retry_makes_a_linked_new_job_with_the_same_settings(user, enqueued):
     assert second.pk != first.pk and second.retry_of_id == first.pk
     assert second.prompt == first.prompt and second.params == first.params
     assert second.status == S.QUEUED
+
+
+def test_variations_are_numbered_and_their_clips_get_distinct_titles(user, enqueued):
+    from generation.services.finalize import generated_title
+
+    jobs = jobs_create_batch(
+        user=user, model_id="local", params=local_params(prompt="Waves on a pier"), variations=3
+    )
+    assert [j.variation for j in jobs] == [1, 2, 3]
+    assert [generated_title(j) for j in jobs] == [
+        "Waves on a pier",
+        "Waves on a pier #2",
+        "Waves on a pier #3",
+    ]
+    (single,) = jobs_create_batch(user=user, model_id="local", params=local_params())
+    assert single.variation == 1 and "#" not in generated_title(single)
