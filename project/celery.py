@@ -13,6 +13,7 @@ app = Celery("cutroom")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
 def beat_schedule(settings) -> dict:
     """The periodic tasks, with intervals from settings (their defaults live there). Beat
     runs with the worker in development (`make run`) and as its own process in
