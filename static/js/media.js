@@ -60,7 +60,17 @@ function insertCard(html) {
   card.classList.add("flash");
   card.removeAttribute("data-live-new");
   setTimeout(() => card.classList.remove("flash"), 2500);
+  refreshIfProcessing(card);
   return card;
+}
+
+// A file can finish processing before its upload's answer reaches this tab; the "ready"
+// push then found no card to update and was dropped. So a card inserted as "processing"
+// asks for its current state once; any later change still arrives as a push.
+function refreshIfProcessing(card) {
+  const id = /^media-(\d+)$/.exec(card.id)?.[1];
+  if (!id || card.dataset.status !== "processing" || !window.htmx) return;
+  window.htmx.ajax("GET", `/media/${id}/card/`, { target: `#${card.id}`, swap: "outerHTML" });
 }
 
 // The single-request form (small files; used only when the panel names no chunked route).
