@@ -23,6 +23,7 @@ from tests.emulators.fixtures import (  # noqa: F401 - fixtures shared by every 
 )
 from tests.harness.live_client import LiveClient, SocketClient, session_cookie_for
 from tests.harness.processes import CeleryWorker, DaphneServer, base_env, database_url_for
+from tests.unit.job_fakes import enqueued  # noqa: F401 - tasks recorded, not sent (any test module)
 
 PASSWORD = "correct-horse-battery-staple-9"  # noqa: S105 - test users only
 

@@ -18,10 +18,8 @@ from generation.services import job_create, job_submit
 from generation.services.tokens import api_token_create
 from project.logging import RequestIdFilter
 from tests.emulators.fal_emulator import FalEmulator
-from tests.unit import job_fakes
 
 pytestmark = pytest.mark.django_db
-enqueued = job_fakes.enqueued  # the fixture: tasks are recorded, not sent
 
 KEY = "0f8c2f54-5d3e-4b8a-9c41-7a1e2b3c4d5e:9f86d081884c7d659a2feaa0c55ad015"
 KEY_SECRET = KEY.split(":")[1]

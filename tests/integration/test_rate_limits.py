@@ -21,10 +21,8 @@ from generation.services import job_fail
 from generation.services.finalize import complete_with_file
 from generation.services.tokens import api_token_create
 from media_library.testing import make_video
-from tests.unit import job_fakes
 
 pytestmark = pytest.mark.django_db
-enqueued = job_fakes.enqueued  # the fixture: tasks are recorded, not sent
 
 NOW = 1_900_000_040.0  # 20 s into a minute: the fixed window cannot roll over mid-test
 

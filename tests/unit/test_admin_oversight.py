@@ -17,11 +17,9 @@ from generation.models import GenerationBudget, GenerationJob, JobStatus
 from generation.providers.base import USER_MESSAGES, ErrorCode
 from media_library.models import MediaItem
 from media_library.testing import make_image_bytes
-from tests.unit import job_fakes
 from tests.unit.job_fakes import make_job
 
 pytestmark = pytest.mark.django_db
-enqueued = job_fakes.enqueued  # the fixture
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 GOOD_FAL = "0f8c2f54-5d3e-4b8a-9c41-7a1e2b3c4d5e:0123456789abcdef0123456789abcdef"

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures imported from tests.unit.job_fakes are redefined as arguments
 """The JSON API: auth (bearer token hashed at rest, session with CSRF), request
 validation with a message per field, 202/400/401/404/409/429 shapes, owner scoping, the
 OpenAPI document, and the api_token command."""
@@ -17,7 +16,7 @@ from django.test import Client
 
 from generation.models import ApiToken, GenerationJob, JobStatus
 from generation.services import api_token_create, api_token_revoke, job_fail
-from tests.unit.job_fakes import enqueued, make_job  # noqa: F401 - fixtures
+from tests.unit.job_fakes import make_job
 
 pytestmark = pytest.mark.django_db
 

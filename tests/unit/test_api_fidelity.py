@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures imported from tests.unit.job_fakes are redefined as arguments
 """The API does what the browser does: uploads through the same media service, prices an
 image-to-video model before its still is chosen, lists the offered catalog with its
 sources and options in natural order, and answers a script with no credentials with a 401
@@ -24,7 +23,6 @@ from media_library import services as media_services
 from media_library import tasks as media_tasks
 from media_library.models import MediaItem
 from media_library.testing import make_image_bytes
-from tests.unit.job_fakes import enqueued  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures imported from tests.unit.job_fakes are redefined as arguments
 """Pipeline steps against a scripted provider: submit at most once, reconcile after an
 ambiguous failure, retry only what is retryable, one poll chain, webhooks, the sweeper,
 and exactly one MediaItem per job."""
@@ -25,11 +24,7 @@ from generation.services.finalize import complete_with_file
 from generation.services.scheduling import backoff_s, poll_interval_s
 from generation.services.submit import AMBIGUOUS_MESSAGE
 from media_library.models import MediaItem
-from tests.unit.job_fakes import (  # noqa: F401 - fixtures
-    enqueued,
-    make_job,
-    provider_error,
-)
+from tests.unit.job_fakes import make_job, provider_error
 
 # Real commits: the steps enqueue their next task on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)

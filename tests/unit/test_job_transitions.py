@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures imported from tests.unit.job_fakes are redefined as arguments
 """Guarded transitions, job_create's limits and budget, cancel, retry, and the reservation
 bookkeeping. Services are called directly; tasks are recorded, not sent."""
 
@@ -30,7 +29,7 @@ from generation.services.transitions import (
     job_mark_submitted,
     job_mark_submitting,
 )
-from tests.unit.job_fakes import enqueued, make_job  # noqa: F401 - fixtures
+from tests.unit.job_fakes import make_job
 
 pytestmark = pytest.mark.django_db
 

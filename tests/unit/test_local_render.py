@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures imported from tests.unit.job_fakes are redefined as arguments
 """The offline renderer: output probed with PyAV, determinism, progress, cancellation."""
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from generation.providers import get_provider
 from generation.providers.base import State, SubmitRequest
 from generation.rendering import RenderCancelled, look_for, render_video, settings_for
 from generation.rendering.scene import Scene
-from tests.unit.job_fakes import enqueued  # noqa: F401 - fixture
 
 
 def probe(path):

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures imported from tests.unit.job_fakes are redefined as arguments
 """Taking back the jobs of a dead worker life (generation.services.workers): only a claim
 whose boot is gone is taken; a live one never is, whatever its age; a paid submit taken
 back is reconciled with the provider, never sent again; dead lives' partial files go."""
@@ -18,7 +17,7 @@ from generation.models import JobStatus
 from generation.providers.base import Submission
 from generation.services import job_submit, workers
 from generation.services.scheduling import lease_s
-from tests.unit.job_fakes import enqueued, make_job  # noqa: F401 - fixtures
+from tests.unit.job_fakes import make_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
