@@ -46,7 +46,9 @@ def too_large_message() -> str:
     )
 
 
-def _download_message(exc: ProviderError) -> str:
+def download_failure_message(exc: ProviderError) -> str:
+    """The sentence a creator reads when the finished video could not be saved, chosen by the
+    error's reason code (never by its wording)."""
     if exc.reason == RESULT_TOO_LARGE:
         return too_large_message()
     if exc.reason == RESULT_EXPIRED:
@@ -104,7 +106,7 @@ def _download_failed(job: GenerationJob, exc: ProviderError) -> None:
         enqueue(tasks.finalize, job, countdown=retry.delay_s)
         return
     try:
-        job_fail(job, code=exc.code, message=_download_message(exc), detail=exc.detail)
+        job_fail(job, code=exc.code, message=download_failure_message(exc), detail=exc.detail)
     except IllegalTransition:
         pass
 
