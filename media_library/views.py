@@ -17,6 +17,7 @@ from project.body_limits import MULTIPART_SLACK
 from . import selectors, services, uploads
 from .models import MediaItem
 from .serving import file_response
+from .templatetags import media_tags
 
 
 def _filters(request) -> dict:
@@ -229,7 +230,25 @@ def card(request, media_id: int):
 @require_GET
 def details(request, media_id: int):
     item = selectors.media_get_for_owner(owner=request.user, media_id=media_id)
-    return render(request, "media_library/partials/details.html", {"item": item})
+    meta = item.metadata if isinstance(item.metadata, dict) else {}
+    generated = item.source == MediaItem.Source.GENERATED
+    images = {}
+    if generated:
+        # A generation's start/end images, when the owner still has them (thumbnails).
+        for image_id in media_tags.image_param_ids(meta):
+            try:
+                images[image_id] = selectors.media_get_for_owner(
+                    owner=request.user, media_id=image_id
+                )
+            except Http404:
+                pass
+    context = {
+        "item": item,
+        "probe_facts": media_tags.probe_facts(meta.get("probe")),
+        "generation_facts": media_tags.generation_facts(meta, images=images) if generated else [],
+        "other_facts": media_tags.other_facts(meta, generated=generated),
+    }
+    return render(request, "media_library/partials/details.html", context)
 
 
 @require_http_methods(["GET", "POST"])

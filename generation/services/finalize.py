@@ -21,6 +21,7 @@ from media_library.models import MediaItem
 from media_library.services import MediaRejected, media_create_from_file
 from project.money import usd_figure
 
+from .. import catalog
 from ..models import GenerationJob, JobStatus
 from ..providers.base import RESULT_EXPIRED, RESULT_TOO_LARGE, ErrorCode, ProviderError, ResultInfo
 from ..providers.http import fetch_result
@@ -125,11 +126,15 @@ def _existing_item(job: GenerationJob) -> MediaItem | None:
 
 
 def _media_metadata(job: GenerationJob, actual_cost) -> dict:
+    # The model's name and the run time are stored with the clip, since media_library
+    # (which shows them in the Details drawer) knows no generation code to look them up.
     return {
         "job_id": job.pk,
         "prompt": job.prompt,
         "negative_prompt": job.negative_prompt,
         "model": job.model_id,
+        "model_name": catalog.get(job.model_id).name if catalog.exists(job.model_id) else "",
+        "took_s": max(0, round((timezone.now() - job.created_at).total_seconds())),
         "provider": job.provider,
         "params": job.params,
         "estimated_cost": usd_figure(job.estimated_cost),
