@@ -40,3 +40,10 @@ def push_job(job: GenerationJob, *, insert: bool = False) -> None:
         return job_card_html(fresh, oob=True, insert=insert) if fresh else ""
 
     broadcast_on_commit(owner_id, html)
+
+
+def push_jobs_of_media_item(*, media_item_id: int) -> None:
+    """Push (after commit) the card of every job whose result is this media item: one
+    normally, and none for an upload or an export."""
+    for job in GenerationJob.objects.filter(media_item_id=media_item_id).only("pk", "owner_id"):
+        push_job(job)

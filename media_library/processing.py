@@ -1,7 +1,9 @@
 """Probe, poster, filmstrip and waveform: pure functions over a file path (PyAV, Pillow).
 
-One decoding pass serves both the filmstrip and the poster: the filmstrip frames are
-the poster candidates, so a clip is decoded once, not once per thumbnail.
+A video gets its images in two steps, so its card can show a picture long before the
+clip is decoded: `first_thumbnails` decodes keyframes only (tens of milliseconds for
+1080p) for a first poster; `video_thumbnails` then decodes the clip once for the
+filmstrip, whose frames are also the candidates for the refined poster.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ POSTER_BOX = (640, 360)
 TILE_HEIGHT = 90
 FILMSTRIP_FRAMES = 10
 WAVEFORM_SIZE = (800, 120)
+# The first poster is the first keyframe that is not flat (a fade from black), looking
+# at no more than this many keyframes: each costs one intra-frame decode.
+FIRST_POSTER_KEYFRAMES = 3
+# frame_score below this is a black, white or flat frame (a test pattern scores ~60).
+FLAT_SCORE = 4.0
 # Targets closer than this are reached by decoding forward instead of seeking: with long
 # GOPs a seek lands on the same keyframe and would decode the same frames again.
 SEQUENTIAL_WINDOW_S = 3.0
@@ -211,6 +218,31 @@ def video_thumbnails(
     )
 
 
+def first_keyframe_poster(path: str) -> bytes | None:
+    """A JPEG poster from the clip's first non-flat keyframe (among the first
+    FIRST_POSTER_KEYFRAMES), or None when no frame decodes."""
+    best, best_score = None, -1.0
+    with av.open(path, options=AV_OPEN_OPTIONS) as container:
+        video, _audio = primary_streams(container)
+        if not video:
+            return None
+        stream = video[0]
+        # Frame threading holds each output back until every thread has a frame, which
+        # would decode several keyframes to get the first one; slice threads do not.
+        stream.thread_type = "SLICE"
+        # Only keyframes are decoded; the packets between them are merely demuxed.
+        stream.codec_context.skip_frame = "NONKEY"
+        for n, frame in enumerate(container.decode(stream), start=1):
+            size = _fit(frame.width, frame.height, POSTER_BOX)
+            image = frame.to_image(width=size[0], height=size[1], interpolation="AREA")
+            score = frame_score(image)
+            if score > best_score:
+                best, best_score = image, score
+            if score >= FLAT_SCORE or n >= FIRST_POSTER_KEYFRAMES:
+                break
+    return _jpeg(best) if best is not None else None
+
+
 def filmstrip(images: list[Image.Image], *, tile_height: int = TILE_HEIGHT) -> Image.Image:
     """Frames side by side in one horizontal sprite, each `tile_height` tall. Hover-scrub
     shows tile i with `background-size: N*100% 100%; background-position-x: i/(N-1)`."""
@@ -279,6 +311,22 @@ def waveform_png(peaks: list[float], *, size: tuple[int, int] = WAVEFORM_SIZE) -
     buf = io.BytesIO()
     im.save(buf, format="PNG", optimize=True)
     return buf.getvalue()
+
+
+def first_thumbnails(path: str, info: Probe) -> Thumbnails:
+    """What the item can show as soon as it is ready: for a video, a keyframe poster
+    (`needs_refining` says the filmstrip and a better poster follow); for images and
+    sounds, their final images. Raises OSError when a video has no decodable frame."""
+    if info.kind != "video":
+        return thumbnails_for(path, info)
+    poster = first_keyframe_poster(path)
+    if poster is None:
+        raise OSError("no video frame could be decoded")
+    return Thumbnails(poster_jpeg=poster)
+
+
+def needs_refining(info: Probe) -> bool:
+    return info.kind == "video"
 
 
 def thumbnails_for(path: str, info: Probe) -> Thumbnails:

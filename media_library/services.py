@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,13 +16,14 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from project.live import broadcast_on_commit, render_fragment
 from project.state_machine import IllegalTransition, StateMachine
 
 from . import processing
 from .models import MediaItem
-from .signals import media_item_deleting
+from .signals import media_item_deleting, media_item_poster_changed
 from .sniffing import MediaRejected, clean_title, sniff
 
 logger = logging.getLogger(__name__)
@@ -31,9 +33,11 @@ __all__ = [
     "MediaRejected",
     "media_create_from_file",
     "media_delete",
+    "media_give_up",
     "media_mark_failed",
     "media_mark_ready",
     "media_process",
+    "media_refine_thumbnails",
     "media_rename",
     "media_upload_create",
 ]
@@ -45,6 +49,11 @@ PROCESSING_FAILED = "We could not read this file's video or audio, so it cannot 
 CARD_UPDATE = "media_library/live/card_update.html"
 
 Status = MediaItem.Status
+
+# metadata["thumbnails"]: "keyframe" while a ready video shows its first keyframe poster
+# and waits for its filmstrip and refined poster, "complete" once they are made.
+THUMBS_KEYFRAME = "keyframe"
+THUMBS_COMPLETE = "complete"
 
 # Processing runs once per upload; a finished item never changes state again (a failed
 # one is deleted and uploaded anew).
@@ -200,19 +209,54 @@ def _local_path(item: MediaItem) -> Iterator[str]:
 
 
 def media_process(*, media_id: int) -> MediaItem | None:
-    """Probe and thumbnail a PROCESSING item (the worker's job), then mark it ready or
-    failed. Returns None if the item is gone or no longer processing (a redelivered task)."""
+    """Process an item (the worker's job) in two steps, each committed and pushed:
+
+    1. probe and first images (for a video, a keyframe poster: tens of milliseconds),
+       then mark it ready (playable) or failed: its card, and the card of the job that
+       made it, show the poster at once;
+    2. for a video, decode the clip once for the filmstrip and the refined poster
+       (`media_refine_thumbnails`), pushed again.
+
+    Returns the item as it ends, or None if it is gone or there is nothing left to do (a
+    redelivered task). A ready video still waiting for step 2 (a worker killed between
+    the steps) gets step 2 only."""
     item = MediaItem.objects.filter(pk=media_id).first()
-    if item is None or item.status != MediaItem.Status.PROCESSING:
+    if item is None:
         return None
+    if item.status == Status.PROCESSING:
+        item = _process_first(item)
+        if item is None or item.status != Status.READY:
+            return item
+    elif not (item.status == Status.READY and item.metadata.get("thumbnails") == THUMBS_KEYFRAME):
+        return None
+    return media_refine_thumbnails(media_id=media_id) or item
+
+
+def _process_first(item: MediaItem) -> MediaItem | None:
+    started = time.perf_counter()
     try:
         with _local_path(item) as path:
             info = processing.probe(path)
-            thumbs = processing.thumbnails_for(path, info)
+            probed = time.perf_counter()
+            thumbs = processing.first_thumbnails(path, info)
     except (OSError, ValueError, processing.av.error.FFmpegError):
-        logger.warning("media %s could not be processed", media_id, exc_info=True)
-        return media_mark_failed(media_id=media_id, message=PROCESSING_FAILED)
-    return media_mark_ready(media_id=media_id, info=info, thumbnails=thumbs)
+        logger.warning("media %s could not be processed", item.pk, exc_info=True)
+        return media_mark_failed(media_id=item.pk, message=PROCESSING_FAILED)
+    timings = {
+        "probe": _ms(probed - started),
+        "first_images": _ms(time.perf_counter() - probed),
+    }
+    return media_mark_ready(
+        media_id=item.pk,
+        info=info,
+        thumbnails=thumbs,
+        refine=processing.needs_refining(info),
+        timings_ms=timings,
+    )
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
 
 
 def _media_transition(item: MediaItem, to: str, **fields) -> MediaItem | None:
@@ -226,9 +270,15 @@ def _media_transition(item: MediaItem, to: str, **fields) -> MediaItem | None:
 
 
 def media_mark_ready(
-    *, media_id: int, info: processing.Probe, thumbnails: processing.Thumbnails
+    *,
+    media_id: int,
+    info: processing.Probe,
+    thumbnails: processing.Thumbnails,
+    refine: bool = False,
+    timings_ms: dict | None = None,
 ) -> MediaItem | None:
-    """PROCESSING -> READY with the probed facts and the derived images."""
+    """PROCESSING -> READY with the probed facts and the derived images. `refine`: these
+    are first images, `media_refine_thumbnails` will complete them."""
     item = MediaItem.objects.filter(pk=media_id).first()
     if item is None:
         return None
@@ -245,21 +295,21 @@ def media_mark_ready(
             "video_codec": info.video_codec,
             "audio_codec": info.audio_codec,
             "has_audio": info.has_audio,
-            "metadata": {**item.metadata, "probe": info.extra},
+            "metadata": {
+                **item.metadata,
+                "probe": info.extra,
+                "thumbnails": THUMBS_KEYFRAME if refine else THUMBS_COMPLETE,
+                "processing_ms": timings_ms or {},
+            },
             "filmstrip_frames": thumbnails.filmstrip_frames,
             "error_message": "",
         }
-        for field, data, name in (
-            ("poster", thumbnails.poster_jpeg, "poster.jpg"),
-            ("filmstrip", thumbnails.filmstrip_jpeg, "filmstrip.jpg"),
-            ("waveform", thumbnails.waveform_png, "waveform.png"),
-        ):
-            if data:
-                getattr(item, field).save(name, ContentFile(data), save=False)
-                saved.append(getattr(item, field).name)
-                fields[field] = getattr(item, field).name
+        _store_derived(item, thumbnails, fields, saved)
         with transaction.atomic():
             moved = _media_transition(item, Status.READY, **fields)
+            if moved is not None and moved.poster:
+                # The job card that made this item shows its poster (generation listens).
+                media_item_poster_changed.send(sender=MediaItem, item=moved)
     finally:
         if moved is None:
             # Not marked ready (error, lost race, deleted item): the images belong to no row.
@@ -269,6 +319,84 @@ def media_mark_ready(
     return moved
 
 
+def _store_derived(
+    item: MediaItem, thumbnails: processing.Thumbnails, fields: dict, saved: list[str]
+) -> None:
+    """Store the images `thumbnails` has (new names, never overwriting), put their names
+    in `fields` and append each to `saved` as soon as it exists, so a caller that does not
+    commit (or fails half-way) can delete them."""
+    for field, data, name in (
+        ("poster", thumbnails.poster_jpeg, "poster.jpg"),
+        ("filmstrip", thumbnails.filmstrip_jpeg, "filmstrip.jpg"),
+        ("waveform", thumbnails.waveform_png, "waveform.png"),
+    ):
+        if data:
+            getattr(item, field).save(name, ContentFile(data), save=False)
+            saved.append(getattr(item, field).name)
+            fields[field] = getattr(item, field).name
+
+
+def media_refine_thumbnails(*, media_id: int) -> MediaItem | None:
+    """Step 2 for a ready video showing its keyframe poster: decode the clip once for the
+    filmstrip and the best-scored poster, replace the first poster, push the card (and,
+    through the signal, the job card). The item stays ready whatever happens: a clip that
+    fails to decode here keeps its first poster. None if there is nothing to refine."""
+    item = MediaItem.objects.filter(pk=media_id, status=Status.READY).first()
+    if item is None or item.metadata.get("thumbnails") != THUMBS_KEYFRAME:
+        return None
+    old_poster, old_filmstrip = item.poster.name, item.filmstrip.name
+    started = time.perf_counter()
+    try:
+        with _local_path(item) as path:
+            thumbs = processing.video_thumbnails(path, item.duration_s)
+    except (OSError, ValueError, processing.av.error.FFmpegError):
+        logger.warning("media %s: filmstrip failed, first poster kept", media_id, exc_info=True)
+        thumbs = processing.Thumbnails()
+    fields = {
+        "metadata": {
+            **item.metadata,
+            "thumbnails": THUMBS_COMPLETE,
+            "processing_ms": {
+                **item.metadata.get("processing_ms", {}),
+                "filmstrip": _ms(time.perf_counter() - started),
+            },
+        },
+        "filmstrip_frames": thumbs.filmstrip_frames,
+        "updated_at": timezone.now(),
+    }
+    storage = MediaItem._meta.get_field("poster").storage
+    saved: list[str] = []
+    updated = 0
+    try:
+        _store_derived(item, thumbs, fields, saved)
+        with transaction.atomic():
+            # Conditional on the images this run replaces: of two runs racing (a
+            # redelivered task) one writes, the other's images are deleted below.
+            updated = MediaItem.objects.filter(
+                pk=media_id, status=Status.READY, poster=old_poster, filmstrip=old_filmstrip
+            ).update(**fields)
+            if not updated:
+                return None
+            item = MediaItem.objects.get(pk=media_id)
+            replaced = [
+                name
+                for name, new in (
+                    (old_poster, item.poster.name),
+                    (old_filmstrip, item.filmstrip.name),
+                )
+                if name and name != new
+            ]
+            transaction.on_commit(lambda: [storage.delete(name) for name in replaced])
+            _push_on_commit(item, CARD_UPDATE)
+            if "poster" in fields:
+                media_item_poster_changed.send(sender=MediaItem, item=item)
+    finally:
+        if not updated:
+            for name in saved:
+                storage.delete(name)
+    return item
+
+
 def media_mark_failed(*, media_id: int, message: str) -> MediaItem | None:
     """PROCESSING -> FAILED with a sentence for the user."""
     item = MediaItem.objects.filter(pk=media_id).first()
@@ -276,6 +404,24 @@ def media_mark_failed(*, media_id: int, message: str) -> MediaItem | None:
         return None
     with transaction.atomic():
         return _media_transition(item, Status.FAILED, error_message=message[:300])
+
+
+def media_give_up(*, media_id: int, message: str) -> MediaItem | None:
+    """Stop working on an item (time limit, repeated worker crashes): a processing item
+    fails with `message`; a ready video still waiting for its filmstrip stays ready with
+    its first poster, marked complete so no run tries again."""
+    item = MediaItem.objects.filter(pk=media_id).first()
+    if item is None:
+        return None
+    if item.status != Status.READY:
+        return media_mark_failed(media_id=media_id, message=message)
+    if item.metadata.get("thumbnails") == THUMBS_KEYFRAME:
+        logger.warning("media %s: filmstrip given up (%s), first poster kept", media_id, message)
+        MediaItem.objects.filter(pk=media_id, status=Status.READY).update(
+            metadata={**item.metadata, "thumbnails": THUMBS_COMPLETE}, updated_at=timezone.now()
+        )
+        item.refresh_from_db()
+    return item
 
 
 # --- user actions ----------------------------------------------------------------------

@@ -13,3 +13,9 @@ media_item_deleting = Signal()
 # answers for its timelines (connected in EditorConfig.ready). The media library knows
 # nothing of who places its items, so with no receiver an item is simply unused.
 media_item_usage = Signal()
+
+# Sent (with `item=`) inside the transaction that gives an item a poster: when it becomes
+# ready with its first poster, and again when the refined poster replaces it. Generation
+# re-pushes the job card that made the item (its card shows the poster, and it was pushed
+# when the job succeeded, before processing had made one). Receivers push after commit.
+media_item_poster_changed = Signal()

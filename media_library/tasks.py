@@ -11,6 +11,7 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
+from django.db.models import Q
 from django.utils import timezone
 
 from . import services
@@ -39,6 +40,13 @@ def _claim_key(media_id: int) -> str:
     return f"media-processing-claim:{media_id}"
 
 
+# What a run still has to do: processing, or (a worker stopped between the two steps of
+# services.media_process) a ready video waiting for its filmstrip and refined poster.
+UNFINISHED = Q(status=MediaItem.Status.PROCESSING) | Q(
+    status=MediaItem.Status.READY, metadata__thumbnails=services.THUMBS_KEYFRAME
+)
+
+
 @shared_task(
     bind=True,
     name="media_library.tasks.process_media",
@@ -53,7 +61,7 @@ def _claim_key(media_id: int) -> str:
     max_retries=6,
 )
 def process_media(self, media_id: int) -> str:
-    if not MediaItem.objects.filter(pk=media_id, status=MediaItem.Status.PROCESSING).exists():
+    if not MediaItem.objects.filter(UNFINISHED, pk=media_id).exists():
         return "skipped"  # a redelivered task for an item another run already finished
     claim = cache.get(_claim_key(media_id)) or {}
     attempts = int(claim.get("attempts", 0)) + 1
@@ -65,12 +73,12 @@ def process_media(self, media_id: int) -> str:
     logger.info("media %s: processing started (attempt %s)", media_id, attempts)
     try:
         if attempts > MAX_ATTEMPTS:
-            item = services.media_mark_failed(media_id=media_id, message=CRASHED)
+            item = services.media_give_up(media_id=media_id, message=CRASHED)
         else:
             item = services.media_process(media_id=media_id)
     except SoftTimeLimitExceeded:
         logger.warning("media %s: processing hit the time limit", media_id)
-        item = services.media_mark_failed(media_id=media_id, message=TOO_SLOW)
+        item = services.media_give_up(media_id=media_id, message=TOO_SLOW)
     except services.IllegalTransition:
         return "skipped"  # another run finished it while this one worked
     finally:
@@ -81,11 +89,7 @@ def process_media(self, media_id: int) -> str:
 
 def requeue_interrupted(*, node: str) -> int:
     """Re-dispatch the items a previous life of worker `node` was processing when it died."""
-    ids = list(
-        MediaItem.objects.filter(status=MediaItem.Status.PROCESSING).values_list("pk", flat=True)[
-            :2000
-        ]
-    )
+    ids = list(MediaItem.objects.filter(UNFINISHED).values_list("pk", flat=True)[:2000])
     claims = cache.get_many([_claim_key(media_id) for media_id in ids])
     mine = [
         media_id for media_id in ids if (claims.get(_claim_key(media_id)) or {}).get("node") == node

@@ -380,7 +380,9 @@ def test_rename_and_delete(tmp_path, media_root, user, pushes, django_capture_on
     item = services.media_upload_create(
         owner=user, uploaded_file=upload("c.mp4", clip_bytes(tmp_path))
     )
-    services.media_process(media_id=item.pk)
+    # Committed: the refined poster's commit deletes the first (keyframe) poster's file.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.media_process(media_id=item.pk)
     item.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         services.media_rename(item=item, title="  Sunset/../take 2\x07 ")
