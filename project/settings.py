@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "media_library",
     "generation",
     "editor",
+    "onboarding",
 ]
 
 MIDDLEWARE = [

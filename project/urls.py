@@ -27,5 +27,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("media/", include("media_library.urls")),
     path("generation/", include("generation.urls")),
+    path("onboarding/", include("onboarding.urls")),
     path("", include("editor.urls")),
 ]

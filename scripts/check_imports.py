@@ -4,7 +4,8 @@
 
 1. No module imports another module's `_private` names.
 2. Apps depend one way: media_library knows no other app; generation may use
-   media_library; editor may use both; `project` (settings, ASGI, URLs, shared helpers)
+   media_library; editor may use both; onboarding (the first-run checklist) may use all
+   three; `project` (settings, ASGI, URLs, shared helpers)
    is below every app except for its wiring modules (urls, asgi, routing), which list them.
 3. Layers inside an app depend downwards: models < providers/rendering/catalog <
    services/selectors < tasks < views/api/admin. The sanctioned upward edge: a service
@@ -24,12 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("project", "generation", "media_library", "editor")
+APPS = ("project", "generation", "media_library", "editor", "onboarding")
 # Which apps each app may import (itself always).
 APP_DEPENDS_ON = {
     "media_library": {"project"},
     "generation": {"project", "media_library"},
     "editor": {"project", "media_library", "generation"},
+    # The first-run checklist reads all three apps; none of them imports it.
+    "onboarding": {"project", "media_library", "generation", "editor"},
     "project": set(),
 }
 # `project` modules that wire the apps together and may import them.
