@@ -212,3 +212,62 @@ class Export(models.Model):
     @property
     def progress_pct(self) -> int:
         return int(round(max(0.0, min(1.0, self.progress)) * 100))
+
+
+class Slot(models.Model):
+    """A generation placed on the timeline: a clip-shaped placeholder on a track, linked to
+    the GenerationJob that will deliver its clip (editor.services.slots).
+
+    The job's state is read from the job row (never copied here), so the slot shows what
+    the generation panel shows. When the job succeeds and its media item is ready, the slot
+    is *filled*: a real clip is placed at its start as one undoable edit. `filled` and
+    `clip_id` are part of that edit's snapshot (undo unfills, redo fills again);
+    `filled_job_id` is not: it records that this job's result was placed once, so a
+    redelivered fill task or the recovery sweep never places it a second time — even after
+    the creator undid the fill. `clip_id` is a plain id, not a foreign key: deleting the
+    clip later must not bring the placeholder back."""
+
+    class FillMode(models.TextChoices):
+        EXACT = "exact", "Fits the slot"
+        RIPPLED = "rippled", "Later clips rippled"
+        TRIMMED = "trimmed", "Trimmed to the slot"
+        RESIZED = "resized", "Took its real length"
+
+    timeline = models.ForeignKey(Timeline, on_delete=models.CASCADE, related_name="slots")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="slots")
+    # SET_NULL: a slot outlives an admin's cleanup of jobs; it then says so and can go.
+    job = models.ForeignKey(
+        "generation.GenerationJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="slots",
+    )
+    start_s = models.FloatField(help_text="Position on the timeline, seconds.")
+    duration_s = models.FloatField(help_text="The length asked for, seconds.")
+    filled = models.BooleanField(default=False)
+    clip_id = models.PositiveIntegerField(null=True, blank=True)
+    filled_job_id = models.PositiveIntegerField(null=True, blank=True)
+    fill_mode = models.CharField(max_length=8, choices=FillMode.choices, blank=True)
+    # A sentence for the creator about the last fill (how it fit, or why it could not).
+    fill_note = models.CharField(max_length=300, blank=True)
+    filled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["track", "start_s", "id"]
+        indexes = [
+            models.Index(fields=["timeline", "filled"], name="slot_timeline_filled"),
+        ]
+
+    def __str__(self) -> str:
+        return f"slot {self.pk} on track {self.track_id} @ {self.start_s}s"
+
+    @property
+    def dom_id(self) -> str:
+        return f"slot-{self.pk}"
+
+    @property
+    def end_s(self) -> float:
+        return round(self.start_s + self.duration_s, 3)

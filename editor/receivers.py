@@ -1,11 +1,15 @@
-"""The editor's answers to the media library's signals (connected in EditorConfig.ready):
-which timelines use a media item, and, when one is deleted, removing its clips through
-the editor's own services so each timeline records an undo step and is pushed live."""
+"""The editor's answers to other apps' signals (connected in EditorConfig.ready): which
+timelines use a media item, and, when one is deleted, removing its clips through the
+editor's own services so each timeline records an undo step and is pushed live; a
+generation job's progress and end, shown by (and filling) its slot on a timeline."""
 
+import logging
 from collections import defaultdict
 
 from . import selectors
 from .services.clip_batches import clips_delete
+
+logger = logging.getLogger(__name__)
 
 
 def timelines_using_media_item(sender, *, item, **kwargs) -> list[str]:
@@ -20,3 +24,22 @@ def remove_clips_of_deleted_media(sender, *, item, **kwargs) -> None:
         # A locked track refuses with a ValidationError, which media_delete turns into
         # a message; nothing is deleted then.
         clips_delete(clips=clips, timeline=timeline)
+
+
+def slot_job_changed(sender, *, job, **kwargs) -> None:
+    """generation.signals.job_changed: a placed generation moved on; its slot shows it and,
+    once the job succeeded, is filled (editor.services.slots)."""
+    from .services.slots import slots_job_changed
+
+    slots_job_changed(job=job)
+
+
+def slots_recover_on_worker_ready(sender=None, **kwargs) -> None:
+    """celery worker_ready: a worker killed between a job's success and its slot's fill
+    left the slot unfilled; the (re)started worker schedules those fills at once."""
+    from .services.slots import slots_recover
+
+    try:
+        slots_recover()
+    except Exception:  # noqa: BLE001 - never stop a worker from starting
+        logger.exception("could not schedule the fill of pending slots")

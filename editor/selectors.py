@@ -7,10 +7,13 @@ scoped to an owner or a timeline raise the model's DoesNotExist for anything out
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.db import models
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
-from editor.models import Clip, EditOperation, Export, Timeline, Track
+from editor.models import Clip, EditOperation, Export, Slot, Timeline, Track
 
 
 @dataclass
@@ -18,6 +21,10 @@ class TrackRow:
     track: Track
     label: str  # V1 is the bottom video layer, A1 the first audio track
     clips: list[Clip] = field(default_factory=list)
+    # Unfilled slots (placeholders for generations, editor.services.slots) and the slots
+    # filled in the last few seconds (their note says how the clip fit).
+    slots: list[Slot] = field(default_factory=list)
+    recent_fills: list[Slot] = field(default_factory=list)
 
 
 @dataclass
@@ -96,7 +103,9 @@ def timeline_state(timeline: Timeline) -> TimelineState:
     audio = [t for t in tracks if t.kind == Track.Kind.AUDIO]
     rows = [TrackRow(t, f"V{len(video) - i}", list(t.clips.all())) for i, t in enumerate(video)]
     rows += [TrackRow(t, f"A{i + 1}", list(t.clips.all())) for i, t in enumerate(audio)]
+    _attach_slots(timeline, rows)
     duration = max((c.end_s for row in rows for c in row.clips), default=0.0)
+    duration = max([duration, *(s.end_s for row in rows for s in row.slots)])
     undo = redo = None
     # The undo head is the last not-undone op, the redo head the first undone one: one
     # query fetching both candidates' labels.
@@ -131,6 +140,40 @@ def timeline_state(timeline: Timeline) -> TimelineState:
         can_redo=redo is not None,
         undo_label=undo or "",
         redo_label=redo or "",
+    )
+
+
+# A filled slot's note stays on the timeline this long (seconds).
+FILL_NOTE_SHOWN_S = 30
+
+
+def _attach_slots(timeline: Timeline, rows: list[TrackRow]) -> None:
+    """One query: the unfilled slots and the just-filled ones, with their jobs."""
+    by_track = {row.track.pk: row for row in rows}
+    recent = timezone.now() - timedelta(seconds=FILL_NOTE_SHOWN_S)
+    for slot in (
+        Slot.objects.filter(timeline=timeline)
+        .filter(models.Q(filled=False) | models.Q(filled_at__gte=recent))
+        .select_related("job")
+        .order_by("start_s", "id")
+    ):
+        row = by_track.get(slot.track_id)
+        if row is not None:
+            (row.recent_fills if slot.filled else row.slots).append(slot)
+
+
+def slot_list(*, timeline: Timeline, include_filled: bool = True) -> list[Slot]:
+    """The timeline's slots in time order, with their jobs (callers scope the timeline)."""
+    qs = Slot.objects.filter(timeline=timeline).select_related("job")
+    if not include_filled:
+        qs = qs.filter(filled=False)
+    return list(qs.order_by("start_s", "id"))
+
+
+def slot_get(*, timeline: Timeline, slot_id: int) -> Slot:
+    """Raises Slot.DoesNotExist for a slot of another timeline."""
+    return Slot.objects.select_related("job", "timeline", "track").get(
+        pk=slot_id, timeline=timeline
     )
 
 

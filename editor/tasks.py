@@ -19,3 +19,11 @@ def export_sweep() -> int:
     from editor.services.recovery import export_sweep as sweep
 
     return len(sweep())
+
+
+@shared_task(name="editor.tasks.slot_fill", acks_late=True)
+def slot_fill(slot_id: int, attempt: int = 0) -> str:
+    """Place a finished generation's clip in its slot (idempotent: see services.slots)."""
+    from editor.services.slots import slot_fill as fill
+
+    return fill(slot_id=slot_id, attempt=attempt)

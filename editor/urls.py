@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import slots as slot_views
 
 app_name = "editor"
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("editor/timelines/<int:pk>/undo/", views.timeline_undo, name="timeline_undo"),
     path("editor/timelines/<int:pk>/redo/", views.timeline_redo, name="timeline_redo"),
     path("editor/timelines/<int:pk>/clips/add/", views.clip_add, name="clip_add"),
+    path("editor/timelines/<int:pk>/clips/append/", views.clip_append, name="clip_append"),
     path("editor/timelines/<int:pk>/clips/move/", views.clip_move, name="clip_move"),
     path("editor/timelines/<int:pk>/clips/shift/", views.clips_shift, name="clips_shift"),
     path("editor/timelines/<int:pk>/clips/trim/", views.clip_trim, name="clip_trim"),
@@ -34,6 +36,13 @@ urlpatterns = [
         "editor/timelines/<int:pk>/tracks/<int:track_id>/delete/",
         views.track_delete,
         name="track_delete",
+    ),
+    path("editor/timelines/<int:pk>/slots/form/", slot_views.slot_form, name="slot_form"),
+    path("editor/timelines/<int:pk>/slots/new/", slot_views.slot_create, name="slot_create"),
+    path(
+        "editor/timelines/<int:pk>/slots/<int:slot_id>/<slug:action>/",
+        slot_views.slot_action,
+        name="slot_action",
     ),
     path("editor/timelines/<int:pk>/exports/", views.export_list, name="export_list"),
     path("editor/timelines/<int:pk>/export/", views.export_start, name="export_start"),

@@ -28,6 +28,7 @@ from editor.models import Export, Timeline
 from project.state_machine import StateMachine
 
 from .export_sources import spec_with_local_sources, timeline_spec
+from .slots import unfilled_slots_sentence
 from .timelines import clean_fps
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,11 @@ def export_start(
     name = _clean_file_name(file_name, timeline)
     with transaction.atomic():
         Timeline.objects.select_for_update().filter(pk=timeline.pk).first()
+        # A slot still waiting for its generation would render as a hole: refuse, naming
+        # them (editor.services.slots), rather than export something the creator didn't see.
+        unfilled = unfilled_slots_sentence(timeline)
+        if unfilled:
+            raise ValidationError(unfilled, code="slots_unfilled")
         spec = timeline_spec(timeline)
         if spec.duration_s <= 0:
             raise ValidationError("Nothing to export: the timeline is empty.")

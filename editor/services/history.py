@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from editor.models import Clip, EditOperation, Timeline, Track
+from editor.models import Clip, EditOperation, Slot, Timeline, Track
 from media_library.models import MediaItem
 
 from .common import lock_timeline, validate_tracks
@@ -68,3 +68,10 @@ def apply_snapshot(timeline: Timeline, snapshot: dict) -> None:
         Track.objects.filter(pk__in=affected_tracks, timeline=timeline).values_list("pk", flat=True)
     )
     validate_tracks(timeline, existing)
+    # A slot's fill (editor.services.slots) records whether the slot is filled and by which
+    # clip; undo shows the placeholder again, redo hides it. `filled_job_id` is not part of
+    # the snapshot: the job's result stays placed-once, so nothing refills it behind the
+    # creator's back. A slot removed since then has nothing to restore.
+    for pk, fields in snapshot.get("slots", {}).items():
+        if fields is not None:
+            Slot.objects.filter(pk=int(pk), timeline=timeline).update(**fields)

@@ -44,7 +44,9 @@ from .schemas import (
 )
 
 
-def _params(body: GenerateIn) -> tuple[str, dict[str, Any]]:
+def request_params(body: GenerateIn) -> tuple[str, dict[str, Any]]:
+    """The model id and the service's params from a request body (public: the editor's
+    slots API reads the same fields the same way)."""
     model_id = (body.model or "").strip() or catalog.default_model_id()
     params: dict[str, Any] = {
         "prompt": body.prompt or "",
@@ -138,7 +140,7 @@ UPLOAD_ERRORS = {400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 429: ErrorOut}
     summary=f"Start a generation (or up to {MAX_VARIATIONS} variations of it)",
 )
 def generate_video(request, body: GenerateVideoIn):
-    model_id, params = _params(body)
+    model_id, params = request_params(body)
     jobs = jobs_create_batch(
         user=request.user, model_id=model_id, params=params, variations=body.variations or 1
     )
@@ -152,7 +154,7 @@ def generate_video(request, body: GenerateVideoIn):
 def estimate_cost(request, body: GenerateIn):
     # The stills are needed to generate, not to price: an image-to-video model is priced
     # before they are chosen (a given image is still checked).
-    model_id, params = _params(body)
+    model_id, params = request_params(body)
     estimate = job_estimate(model_id=model_id, params=params, owner=request.user, pricing_only=True)
     return 200, {
         "model": estimate.model_id,

@@ -21,6 +21,7 @@ from project.state_machine import IllegalTransition, StateMachine
 from ..live import push_job
 from ..models import LIVE_STATUSES, GenerationJob, JobStatus
 from ..providers.base import USER_MESSAGES, ErrorCode
+from ..signals import job_changed
 
 logger = logging.getLogger("generation.jobs")
 
@@ -65,6 +66,7 @@ def transition(job: GenerationJob, to: str, **fields: Any) -> GenerationJob:
         fields.setdefault("lease_until", None)
         fields.setdefault("eta_at", None)
     JOBS.transition_or_raise(job, to, updated_at=now, **fields)
+    job_changed.send(sender=GenerationJob, job=job)
     logger.info(
         "job %s %s -> %s",
         job.pk,
@@ -98,6 +100,7 @@ def job_update_live(job: GenerationJob, **fields: Any) -> bool:
         setattr(job, name, value)
     if changed.keys() & {"progress", "queue_position", "progress_estimated"}:
         push_job(job)
+        job_changed.send(sender=GenerationJob, job=job)
     return True
 
 

@@ -1,0 +1,125 @@
+"""Slots from the browser: the "Generate here" dialog and the slot's own buttons (cancel,
+retry, place, remove). Thin: parse, call one editor.services.slots function, answer with
+the stored timeline fragment (every other tab gets it pushed) or a refusal sentence."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from editor import selectors
+from editor.services import slots as slot_services
+from generation import catalog
+from generation.limits import LimitExceeded
+from generation.services.jobs import JobInvalid
+from generation.services.transitions import IllegalTransition
+
+from .common import found_or_404, owned_timeline, refusal, refused_edit, timeline_response
+
+
+class SlotForm(forms.Form):
+    prompt = forms.CharField(required=False, max_length=5000)
+    model = forms.CharField(required=False, max_length=80)
+    duration = forms.CharField(required=False, max_length=8)
+    track = forms.IntegerField()
+    start = forms.FloatField(min_value=0)
+
+
+def model_choices() -> list[dict]:
+    """Text-to-video models the slot dialog offers, with their durations and price basis
+    (the cost line the composer shows, in short)."""
+    out = []
+    for spec in catalog.offered_models():
+        available, _reason = catalog.available(spec)
+        if not available or spec.needs_image or not spec.durations:
+            continue
+        out.append(
+            {
+                "id": spec.id,
+                "name": spec.name,
+                "durations": list(spec.durations),
+                "price": catalog.price_basis(spec),
+            }
+        )
+    return out
+
+
+@login_required
+@require_GET
+def slot_form(request, pk: int):
+    timeline = owned_timeline(request, pk)
+    state = selectors.timeline_state(timeline)
+    tracks = [r for r in state.rows if r.track.kind == "video" and not r.track.locked]
+    return render(
+        request,
+        "editor/partials/slot_form.html",
+        {
+            "timeline": timeline,
+            "tracks": tracks,
+            "models": model_choices(),
+            "default_model": catalog.default_model_id(),
+            "track_id": request.GET.get("track", ""),
+            "start": request.GET.get("start", "0"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def slot_create(request, pk: int):
+    timeline = owned_timeline(request, pk)
+    form = SlotForm(request.POST)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        return refusal(f"{field}: {errors[0]}")
+    data = form.cleaned_data
+    params = {"prompt": data["prompt"], "duration": data["duration"] or None}
+    try:
+        slot_services.slot_create(
+            timeline=timeline,
+            user=request.user,
+            model_id=data["model"] or catalog.default_model_id(),
+            params=params,
+            track=data["track"],
+            start_s=data["start"],
+        )
+    except ValidationError as exc:
+        return refused_edit(exc)
+    except JobInvalid as exc:
+        return refusal(next(iter(exc.errors.values()), "Please check the request."))
+    except LimitExceeded as exc:
+        return refusal(exc.message, status=429)
+    return timeline_response(request, timeline)
+
+
+ACTIONS = ("cancel", "retry", "place", "remove")
+
+
+@login_required
+@require_POST
+def slot_action(request, pk: int, slot_id: int, action: str):
+    timeline = owned_timeline(request, pk)
+    slot = found_or_404(selectors.slot_get, timeline=timeline, slot_id=slot_id)
+    try:
+        if action == "cancel":
+            slot_services.slot_cancel(slot=slot)
+        elif action == "retry":
+            slot_services.slot_retry(slot=slot, user=request.user)
+        elif action == "place":
+            slot_services.slot_place(slot=slot)
+        elif action == "remove":
+            slot_services.slot_delete(slot=slot)
+        else:
+            return refusal("Unknown slot action.", status=404)
+    except ValidationError as exc:
+        return refused_edit(exc)
+    except IllegalTransition:
+        return refusal("This generation has already finished.", status=409)
+    except LimitExceeded as exc:
+        return refusal(exc.message, status=429)
+    except JobInvalid as exc:
+        return refusal(next(iter(exc.errors.values()), "Please check the request."))
+    return timeline_response(request, timeline)
