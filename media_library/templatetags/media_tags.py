@@ -48,8 +48,10 @@ def media_label(key) -> str:
     key = str(key)
     if key in LABELS:
         return LABELS[key]
-    if key.endswith("_s") and len(key) > 2:  # "start_s" -> "Start" (the value says "s")
-        key = key[:-2]
+    for unit in ("_ms", "_s"):  # "start_s" -> "Start": the value carries the unit
+        if key.endswith(unit) and len(key) > len(unit):
+            key = key[: -len(unit)]
+            break
     return key.replace("_", " ").strip().capitalize()
 
 
@@ -146,9 +148,22 @@ PARAM_ORDER = ("duration", "resolution", "aspect_ratio", "seed", "audio")
 IMAGE_PARAMS = ("image_id", "end_image_id")
 
 
+def _milliseconds(value) -> str:
+    try:
+        ms = float(value)
+    except (TypeError, ValueError):
+        return media_value(value)
+    return f"{ms:.0f} ms" if ms < 1000 else media_seconds(ms / 1000)
+
+
 def fact_text(key: str, value) -> str:
-    """A value written for its key: bit rates and `*_s` seconds with their units."""
+    """A value written for its key: bit rates, `*_s` seconds and `*_ms` milliseconds (or a
+    dict of them: {"probe": 33.0} -> "Probe: 33 ms") with their units."""
     key = str(key)
+    if key.endswith("_ms"):
+        if isinstance(value, dict):
+            return "; ".join(f"{media_label(k)}: {_milliseconds(v)}" for k, v in value.items())
+        return _milliseconds(value)
     if key in PROBE_FORMAT:
         return PROBE_FORMAT[key](value) or media_value(value)
     if (key == "duration" or key.endswith("_s")) and not isinstance(value, bool):

@@ -42,6 +42,41 @@ function refresh() {
   }, wait);
 }
 
+// Folding: a per-browser view preference (not progress), so localStorage; applied again to
+// every fresh copy of the fragment.
+const FOLD_KEY = "cutroom.firstRun.folded";
+const folded = () => {
+  try {
+    return localStorage.getItem(FOLD_KEY) === "1";
+  } catch {
+    return false;
+  }
+};
+
+function applyFold() {
+  const list = document.getElementById("first-run");
+  const toggle = list?.querySelector("[data-first-run-toggle]");
+  if (!toggle) return;
+  const fold = folded();
+  list.dataset.folded = String(fold);
+  toggle.setAttribute("aria-expanded", String(!fold));
+  toggle.setAttribute("aria-label", fold ? "Show the steps" : "Hide the steps");
+}
+
+document.addEventListener("click", (event) => {
+  if (!event.target.closest?.("[data-first-run-toggle]")) return;
+  try {
+    localStorage.setItem(FOLD_KEY, folded() ? "0" : "1");
+  } catch {
+    /* private mode: the fold lasts until the next refresh */
+  }
+  applyFold();
+});
+
+document.body.addEventListener("htmx:afterSettle", (event) => {
+  if (event.target?.id === "first-run-slot") applyFold();
+});
+
 document.body.addEventListener("htmx:wsAfterMessage", refresh);
 document.body.addEventListener("live:resync", refresh);
 // This tab's own writes (a clip dropped, an export started): their pushes follow too, but

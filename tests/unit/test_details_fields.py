@@ -72,6 +72,7 @@ def test_seconds_with_their_unit(seconds, text):
         ("end_image_id", "End image"),
         ("guidance_scale", "Guidance scale"),
         ("start_s", "Start"),
+        ("processing_ms", "Processing"),
     ],
 )
 def test_labels_are_humanised(key, label):
@@ -86,6 +87,11 @@ def test_values_in_words_never_a_repr():
     nested = media_value({"motion_strength": 0.5, "camera": {"pan_left": True}})
     assert nested == "Motion strength: 0.5; Camera: Pan left: Yes"
     assert "{" not in nested and "'" not in nested
+
+
+def test_milliseconds_keep_their_unit():
+    facts = other_facts({"processing_ms": {"probe": 33.0, "filmstrip": 1520}}, generated=False)
+    assert [(f.label, f.text) for f in facts] == [("Processing", "Probe: 33 ms; Filmstrip: 1.5 s")]
 
 
 def test_probe_facts_format_bit_rate_and_seconds():
