@@ -276,6 +276,20 @@ WEBHOOK_POLL_MIN_INTERVAL_S = env.float("WEBHOOK_POLL_MIN_INTERVAL_S", default=5
 # Daily refresh of provider prices from their pricing APIs (fal); 0 turns it off.
 PRICE_REFRESH_INTERVAL_S = env.int("PRICE_REFRESH_INTERVAL_S", default=86400)
 PROVIDER_HTTP_TIMEOUT_S = env.float("PROVIDER_HTTP_TIMEOUT_S", default=30.0)
+# Your own GPUs: ComfyUI servers (comma separated base URLs); empty: the provider is not
+# offered. Each job goes to the server with the shortest queue that has its nodes.
+COMFYUI_URLS = [u.strip().rstrip("/") for u in env.list("COMFYUI_URLS", default=[]) if u.strip()]
+# Our client_id on every server: the listener subscribes to the progress of prompts sent
+# with it, and prompt ids are derived from it (give each Cutroom sharing a farm its own).
+COMFYUI_CLIENT_ID = env.str("COMFYUI_CLIENT_ID", default="cutroom")
+# Optional accounting: US dollars per GPU second of execution (from /history); blank: free.
+COMFYUI_GPU_SECOND_USD = env.str("COMFYUI_GPU_SECOND_USD", default="")
+# How long a server's /object_info (its nodes and model files) is trusted before re-asking.
+COMFYUI_OBJECT_INFO_TTL_S = env.float("COMFYUI_OBJECT_INFO_TTL_S", default=60.0)
+# A server silent this long has lost the jobs it held: they fail plainly instead of waiting.
+COMFYUI_DOWN_AFTER_S = env.float("COMFYUI_DOWN_AFTER_S", default=120.0)
+# An operator's own workflows (manage.py comfyui_add_workflow); blank: only the shipped ones.
+COMFYUI_WORKFLOWS_DIR = env.str("COMFYUI_WORKFLOWS_DIR", default="")
 # Public base URL the providers can reach for webhooks; blank disables webhooks (poll only).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
 GENERATION_MAX_RESULT_MB = env.int("GENERATION_MAX_RESULT_MB", default=500)

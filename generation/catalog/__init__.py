@@ -18,6 +18,7 @@ from django.conf import settings
 
 from generation.pricing import PriceRule, apply_overrides, basis
 
+from .comfyui_entries import COMFYUI_MODELS
 from .entries import MODELS
 from .spec import (
     AUDIO_ALWAYS,
@@ -55,7 +56,7 @@ __all__ = [
     "price_rule",
 ]
 
-_BY_ID: dict[str, ModelSpec] = {m.id: m for m in MODELS}
+_BY_ID: dict[str, ModelSpec] = {m.id: m for m in (*MODELS, *COMFYUI_MODELS)}
 
 # provider -> (settings name of its key, what the creator reads when it is missing)
 PROVIDER_KEYS: dict[str, tuple[str, str]] = {
@@ -63,6 +64,10 @@ PROVIDER_KEYS: dict[str, tuple[str, str]] = {
     "replicate": (
         "REPLICATE_API_TOKEN",
         "Needs a Replicate API token: set REPLICATE_API_TOKEN in the server environment.",
+    ),
+    "comfyui": (
+        "COMFYUI_URLS",
+        "Needs your own ComfyUI servers: set COMFYUI_URLS in the server environment.",
     ),
 }
 
@@ -76,12 +81,16 @@ def exists(model_id: str) -> bool:
 
 
 def all_models() -> list[ModelSpec]:
+    """Every model; the ones on your own ComfyUI servers only when COMFYUI_URLS is set
+    (`get` still finds them, so jobs made while it was set stay readable)."""
+    if provider_configured("comfyui")[0]:
+        return [*MODELS, *COMFYUI_MODELS]
     return list(MODELS)
 
 
 def offered_models() -> list[ModelSpec]:
     """What the composer and the API offer for new work: every model but retired ones."""
-    return [m for m in MODELS if not m.retired]
+    return [m for m in all_models() if not m.retired]
 
 
 def provider_configured(provider: str) -> tuple[bool, str]:

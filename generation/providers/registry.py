@@ -1,4 +1,4 @@
-"""get_provider("fal" | "replicate" | "local") -> a Provider instance.
+"""get_provider("fal" | "replicate" | "comfyui" | "local") -> a Provider instance.
 
 Providers hold no state between calls (settings are read on every call, so tests can
 point them at an emulator with override_settings), so one instance each is shared.
@@ -28,6 +28,10 @@ def _build(name: str) -> Provider:
         from .local import LocalProvider
 
         return LocalProvider()
+    if name == "comfyui":
+        from .comfyui import ComfyUIProvider
+
+        return ComfyUIProvider()
     raise KeyError(f"unknown provider {name!r}")
 
 
