@@ -23,13 +23,11 @@ import argparse
 import hashlib
 import os
 import shutil
-import socket
 import struct
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -123,65 +121,33 @@ class Sampler(threading.Thread):
             time.sleep(0.05)
 
 
-# --- the client ----------------------------------------------------------------------------
-
-
-def drop_mid_chunk(base_url: str, path: str, token: str, offset: int, chunk: bytes) -> None:
-    parts = urlsplit(base_url)
-    head = (
-        f"PATCH {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-        f"Authorization: Bearer {token}\r\nUpload-Offset: {offset}\r\n"
-        "Content-Type: application/offset+octet-stream\r\n"
-        f"Content-Length: {len(chunk)}\r\nConnection: close\r\n\r\n"
-    ).encode()
-    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
-        sock.sendall(head + chunk[: len(chunk) // 2])
-        sock.shutdown(socket.SHUT_RDWR)
+# --- the client: tests/harness/chunked_upload.py (the tests' loop, with the drop) -----------
 
 
 def upload(base_url: str, token: str, source: Source) -> dict:
     import httpx
 
+    from tests.harness.chunked_upload import upload_in_chunks
+
     auth = {"Authorization": f"Bearer {token}"}
-    octets = {"Content-Type": "application/offset+octet-stream"}
     with httpx.Client(base_url=base_url, headers=auth, timeout=600) as http:
-        created = http.post(
-            "/api/uploads",
-            json={"filename": "bench.wav", "size": source.size, "type": "audio/wav"},
+        result = upload_in_chunks(
+            http,
+            token,
+            filename="bench.wav",
+            size=source.size,
+            content_type="audio/wav",
+            read=source.read,
+            drop_halfway=True,
         )
-        created.raise_for_status()
-        body = created.json()
-        path, chunk_size = urlsplit(body["url"]).path, body["chunk_size"]
-        offset, dropped, resent, requests = 0, False, 0, 0
-        media = None
-        started = time.perf_counter()
-        while offset < source.size:
-            chunk = source.read(offset, chunk_size)
-            if not dropped and offset >= source.size // 2:
-                dropped = True
-                drop_mid_chunk(base_url, path, token, offset, chunk)
-                stored = int(http.head(path).headers["Upload-Offset"])
-                resent = offset - stored + len(chunk) // 2
-                offset = stored
-                continue
-            response = http.patch(
-                path, content=chunk, headers={**octets, "Upload-Offset": str(offset)}
-            )
-            requests += 1
-            if response.status_code not in (201, 204):
-                raise RuntimeError(f"chunk at {offset}: {response.status_code} {response.text}")
-            offset = int(response.headers["Upload-Offset"])
-            if response.status_code == 201:
-                media = response.json()
-        elapsed = time.perf_counter() - started
     return {
-        "session": body["id"],
-        "elapsed": elapsed,
-        "dropped": dropped,
-        "resent_bytes": resent,
-        "requests": requests,
-        "media": media,
-        "chunk_size": chunk_size,
+        "session": result.session["id"],
+        "elapsed": result.elapsed,
+        "dropped": result.dropped,
+        "resent_bytes": result.resent_bytes,
+        "requests": result.requests,
+        "media": result.media,
+        "chunk_size": result.session["chunk_size"],
     }
 
 
@@ -243,8 +209,7 @@ def main() -> int:
     print(f"source: {args.size_mb} MB WAV, chunks of {args.chunk_mb} MB", flush=True)
     source_sha = source.sha256()
 
-    web_class = getattr(processes, "WebServer", None) or processes.DaphneServer
-    server = web_class(processes.base_env(extra["DATABASE_URL"], extra))
+    server = processes.WebServer(processes.base_env(extra["DATABASE_URL"], extra))
     server.start()
     try:
         pid = server.pid

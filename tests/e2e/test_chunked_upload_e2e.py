@@ -11,29 +11,24 @@ from playwright.sync_api import expect
 
 from media_library.models import MediaItem, UploadSession
 from media_library.testing import make_video
-from tests.harness import processes
+from tests.harness.chunked_upload import web_server
+from tests.harness.media_files import delete_media_files
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-WebServer = getattr(processes, "WebServer", None) or processes.DaphneServer
 CHUNK = 16 * 1024
 
 
 @pytest.fixture
 def web(process_env):
-    server = WebServer({**process_env, "UPLOAD_CHUNK_BYTES": str(CHUNK)})
-    server.start()
-    yield server
-    server.stop()
+    with web_server({**process_env, "UPLOAD_CHUNK_BYTES": str(CHUNK)}) as server:
+        yield server
 
 
 @pytest.fixture
 def cleanup_media():
     yield
-    for item in MediaItem.objects.all():
-        for f in (item.file, item.poster, item.filmstrip, item.waveform):
-            if f:
-                f.storage.delete(f.name)
+    delete_media_files()
 
 
 def open_workspace(page, base_url):

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from generation.models import GenerationJob, JobStatus
-from media_library.models import MediaItem
+from tests.harness.media_files import delete_media_files
 from tests.harness.processes import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,10 +26,7 @@ SHOTS = os.environ.get("CUTROOM_SHOTS_DIR")
 @pytest.fixture
 def cleanup_media():
     yield
-    for item in MediaItem.objects.all():
-        for f in (item.file, item.poster, item.filmstrip, item.waveform):
-            if f:
-                f.storage.delete(f.name)
+    delete_media_files()
 
 
 def open_workspace(page, base_url):
