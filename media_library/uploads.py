@@ -76,6 +76,54 @@ class UploadError(Exception):
         return STATUS.get(self.code, 400)
 
 
+# --- HTTP: one mapping for both doors (the browser views and the API) -----------------------
+
+
+def refusal(exc: UploadError, *, message_key: str) -> tuple[int, dict, dict[str, str]]:
+    """An UploadError as an HTTP answer: (status, JSON body, headers). The body carries the
+    message under `message_key` (the browser routes say "error", the API's envelope says
+    "message"), the `code`, and the stored `offset` when there is one (also a header, so a
+    client resumes the same way from a refusal as from a HEAD)."""
+    body: dict = {message_key: exc.message, "code": exc.code}
+    headers = {"Cache-Control": "no-store"}
+    if exc.offset is not None:
+        body["offset"] = exc.offset
+        headers["Upload-Offset"] = str(exc.offset)
+    return exc.status, body, headers
+
+
+def session_headers(session: UploadSession) -> dict[str, str]:
+    """The headers of every answer about a session: where it stands, never cached."""
+    return {
+        "Upload-Offset": str(session.offset),
+        "Upload-Length": str(session.size),
+        "Cache-Control": "no-store",
+    }
+
+
+def session_fields(session: UploadSession) -> dict:
+    """What both doors say about a session, besides its URL and what follows completion."""
+    return {
+        "offset": session.offset,
+        "size": session.size,
+        "status": session.status,
+        "chunk_size": chunk_size(),
+        "chunk_max_bytes": chunk_max_bytes(),
+        "expires_at": session.expires_at.isoformat(),
+    }
+
+
+def declared_length(raw) -> int | None:
+    """A request's Content-Length as a byte count; None when absent or unreadable (the
+    chunk is then read to its end, within the chunk cap)."""
+    if raw in (None, ""):
+        return None
+    try:
+        return max(0, int(raw))
+    except (TypeError, ValueError):
+        return None
+
+
 class _Busy(Exception):
     pass
 

@@ -122,27 +122,22 @@ def _card_created(request, item: MediaItem):
 # --- chunked uploads (media_library/uploads.py; protocol in docs/uploads.md) ----------------
 
 
-def _upload_refused(exc: uploads.UploadError) -> JsonResponse:
-    body = {"error": exc.message, "code": exc.code}
-    if exc.offset is not None:
-        body["offset"] = exc.offset
-    response = JsonResponse(body, status=exc.status)
-    if exc.offset is not None:
-        response["Upload-Offset"] = str(exc.offset)
-    response["Cache-Control"] = "no-store"
+def _with_headers(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
+    for name, value in headers.items():
+        response[name] = value
     return response
+
+
+def _upload_refused(exc: uploads.UploadError) -> JsonResponse:
+    status, body, headers = uploads.refusal(exc, message_key="error")
+    return _with_headers(JsonResponse(body, status=status), headers)
 
 
 def _session_json(request, session) -> dict:
     data = {
         "id": str(session.pk),
         "url": reverse("media_library:upload_session", args=[session.pk]),
-        "offset": session.offset,
-        "size": session.size,
-        "status": session.status,
-        "chunk_size": uploads.chunk_size(),
-        "chunk_max_bytes": uploads.chunk_max_bytes(),
-        "expires_at": session.expires_at.isoformat(),
+        **uploads.session_fields(session),
     }
     if session.error_message:
         data["error"] = session.error_message
@@ -176,16 +171,6 @@ def upload_sessions(request):
     return response
 
 
-def _content_length(request) -> int | None:
-    raw = request.META.get("CONTENT_LENGTH")
-    if raw in (None, ""):
-        return None
-    try:
-        return max(0, int(raw))
-    except ValueError:
-        return None
-
-
 @require_http_methods(["GET", "HEAD", "PATCH", "DELETE"])
 def upload_session(request, upload_id):
     """HEAD/GET: the stored offset. PATCH: one chunk at Upload-Offset (204, or 201 with the
@@ -203,7 +188,7 @@ def upload_session(request, upload_id):
                 session_id=upload_id,
                 offset=request.headers.get("Upload-Offset"),
                 stream=request,
-                length=_content_length(request),
+                length=uploads.declared_length(request.META.get("CONTENT_LENGTH")),
             )
             if session.status == session.Status.DONE:
                 response = _card_created(request, session.media_item)
@@ -211,10 +196,7 @@ def upload_session(request, upload_id):
                 response = HttpResponse(status=204)
     except uploads.UploadError as exc:
         return _upload_refused(exc)
-    response["Upload-Offset"] = str(session.offset)
-    response["Upload-Length"] = str(session.size)
-    response["Cache-Control"] = "no-store"
-    return response
+    return _with_headers(response, uploads.session_headers(session))
 
 
 def _upload_error(message: str, status: int) -> JsonResponse:

@@ -90,15 +90,17 @@ OFFSET_HEADER = [
 ]
 
 
-def _refused(request, exc: uploads.UploadError) -> HttpResponse:
-    body: dict[str, Any] = {"message": exc.message, "errors": {}, "code": exc.code}
-    if exc.offset is not None:
-        body["offset"] = exc.offset
-    response = api.create_response(request, body, status=exc.status)
-    if exc.offset is not None:
-        response["Upload-Offset"] = str(exc.offset)
-    response["Cache-Control"] = "no-store"
+def _with_headers(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
+    for name, value in headers.items():
+        response[name] = value
     return response
+
+
+def _refused(request, exc: uploads.UploadError) -> HttpResponse:
+    # The API's error envelope: the message under "message", and "errors" (none here).
+    status, body, headers = uploads.refusal(exc, message_key="message")
+    response = api.create_response(request, {**body, "errors": {}}, status=status)
+    return _with_headers(response, headers)
 
 
 def _url(request, session) -> str:
@@ -106,26 +108,17 @@ def _url(request, session) -> str:
 
 
 def _out(request, session) -> dict[str, Any]:
-
     return {
         "id": session.pk,
         "url": _url(request, session),
-        "offset": session.offset,
-        "size": session.size,
-        "status": session.status,
-        "chunk_size": uploads.chunk_size(),
-        "chunk_max_bytes": uploads.chunk_max_bytes(),
-        "expires_at": session.expires_at.isoformat(),
+        **uploads.session_fields(session),
         "error": session.error_message or None,
         "media": media_out(request, session.media_item) if session.media_item_id else None,
     }
 
 
 def _with_offset(response: HttpResponse, session) -> HttpResponse:
-    response["Upload-Offset"] = str(session.offset)
-    response["Upload-Length"] = str(session.size)
-    response["Cache-Control"] = "no-store"
-    return response
+    return _with_headers(response, uploads.session_headers(session))
 
 
 @api.post(
@@ -171,18 +164,13 @@ def upload_status(request, upload_id: uuid.UUID):
     description=PROTOCOL,
 )
 def upload_chunk(request, upload_id: uuid.UUID):
-    raw_length = request.META.get("CONTENT_LENGTH")
-    try:
-        length = max(0, int(raw_length)) if raw_length not in (None, "") else None
-    except ValueError:
-        length = None
     try:
         session = uploads.upload_append(
             owner=request.user,
             session_id=upload_id,
             offset=request.headers.get("Upload-Offset"),
             stream=request,
-            length=length,
+            length=uploads.declared_length(request.META.get("CONTENT_LENGTH")),
         )
     except uploads.UploadError as exc:
         return _refused(request, exc)

@@ -124,6 +124,7 @@ LIST_ROUTES = {
     "generation:composer": "",
     "api:jobs": "",
     "api:media": "",
+    "onboarding:first_run": "",
 }
 
 # Routes that create the caller's own object and may name other objects in the body:
@@ -149,6 +150,7 @@ EXEMPT = {
     "api:api-root": "ninja's root, 404 for everyone",
     "api:models": "the model catalog, the same for everyone",
     "media_library:close": "answers an empty fragment, reads nothing",
+    "onboarding:first_run_dismiss": "sets the caller's own checklist flag, takes no ids",
     "media_library:upload": "creates the caller's own item from the uploaded bytes only",
     "api:upload_media": "creates the caller's own item from the uploaded bytes only",
     "media_library:upload_sessions": "opens the caller's own chunked upload; takes no ids",
