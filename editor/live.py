@@ -11,7 +11,9 @@ from project.live import broadcast_on_commit, render_fragment
 logger = logging.getLogger(__name__)
 
 TIMELINE_TEMPLATE = "editor/partials/timeline.html"
-EXPORT_CARD_TEMPLATE = "editor/partials/export_card.html"
+# The card wrapped to insert itself into an export list that lacks it (a tab that did not start
+# the export has no #export-<id> to replace).
+EXPORT_PUSH_TEMPLATE = "editor/partials/export_push.html"
 
 
 def _safe(template: str, ctx: dict) -> str:
@@ -35,7 +37,7 @@ def push_timeline(timeline) -> None:
 
 
 def export_fragment(export, *, new: bool = False) -> str:
-    return _safe(EXPORT_CARD_TEMPLATE, {"export": export, "oob": True, "new": new})
+    return _safe(EXPORT_PUSH_TEMPLATE, {"export": export, "new": new})
 
 
 def push_export(export, *, new: bool = False) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from editor.models import Clip, Timeline, Track
 from media_library.models import MediaItem
@@ -23,6 +24,7 @@ from .common import (
     edit,
     kind_for_media,
     linked_clips,
+    lock_timeline,
     media_length_s,
     ms,
     new_link_group,
@@ -112,6 +114,24 @@ def clip_add(
             rec.created_clip(audio)
             clips.append(audio)
     return clips
+
+
+def clip_append(*, timeline: Timeline, media_item: MediaItem) -> list[Clip]:
+    """Put a media item right after the last clip of its track: V1 (the bottom video
+    track) for video and images, A1 for audio, skipping locked tracks; a new track when
+    none is left. The media card's "Add to timeline", for screens where nothing can be
+    dragged onto the timeline (a phone shows one panel at a time). One undoable edit."""
+    kind = kind_for_media(media_item)
+    with transaction.atomic():
+        # Locked before the end is read, so two appends at once cannot pick the same spot.
+        tl = lock_timeline(timeline)
+        tracks = list(tl.tracks.filter(kind=kind, locked=False).order_by("order", "id"))
+        # Video tracks are shown top to bottom in `order`, so V1 is the last of them.
+        track = (tracks[-1] if kind == Track.Kind.VIDEO else tracks[0]) if tracks else None
+        start = 0.0
+        if track is not None:
+            start = max((c.end_s for c in Clip.objects.filter(track=track)), default=0.0)
+        return clip_add(timeline=tl, media_item=media_item, start_s=start, track=track)
 
 
 def clip_move(

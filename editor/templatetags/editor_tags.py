@@ -50,6 +50,20 @@ def secs(value) -> str:
 
 @register.filter
 def timecode(value) -> str:
-    total = max(0.0, float(value or 0))
-    minutes, seconds = divmod(total, 60)
-    return f"{int(minutes)}:{seconds:05.2f}"
+    """The editor's one time format, m:ss.t (h:mm:ss.t from an hour), tenths cut, never
+    rounded up: the same function as formatTime in static/js/timeline-core.js, so the
+    server-rendered readouts and the ones the browser redraws agree."""
+    tenths = int(max(0.0, float(value or 0)) * 10 + 1e-6)
+    whole, tenth = divmod(tenths, 10)
+    hours, rest = divmod(whole, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{seconds:02d}.{tenth}"
+    return f"{minutes}:{seconds:02d}.{tenth}"
+
+
+@register.simple_tag
+def timeline_duration(timeline) -> float:
+    """The edit's length for the transport's first paint (the panel renders before the
+    timeline fragment's own state is at hand)."""
+    return selectors.timeline_state(timeline).duration_s

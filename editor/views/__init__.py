@@ -8,6 +8,7 @@ tabs get the same fragment pushed by the services)."""
 from .common import SESSION_KEY
 from .edits import (
     clip_add,
+    clip_append,
     clip_move,
     clip_trim,
     clips_delete,
@@ -35,6 +36,7 @@ from .timelines import (
 __all__ = [
     "SESSION_KEY",
     "clip_add",
+    "clip_append",
     "clip_move",
     "clip_trim",
     "clips_delete",

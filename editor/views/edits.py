@@ -3,6 +3,7 @@ the re-rendered timeline fragment, or 400 with the service's sentence."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -21,7 +22,9 @@ from editor.forms import (
     first_error,
 )
 from editor.models import Clip, Timeline, Track
+from editor.services.clips import clip_append as append_service
 from media_library.selectors import media_get_for_owner
+from project import ids as id_fields
 
 from .common import found_or_404, owned_timeline, refusal, refused_edit, timeline_response
 
@@ -74,6 +77,32 @@ def clip_add(request, pk: int):
         services.clip_add(timeline=timeline, media_item=media, start_s=data["start"], track=track)
 
     return _edit(request, pk, ClipAddForm, apply)
+
+
+class ClipAppendForm(forms.Form):
+    media_id = id_fields.IdField(label="media item")
+
+
+# The clip's start goes back in a header: the media card says where the clip landed
+# ("Added to the timeline at 0:12.0") on a phone, where the timeline is on another tab.
+START_HEADER = "X-Clip-Start"
+
+
+@login_required
+@require_POST
+def clip_append(request, pk: int):
+    timeline = owned_timeline(request, pk)
+    form = ClipAppendForm(request.POST)
+    if not form.is_valid():
+        return refusal(first_error(form))
+    media = media_get_for_owner(owner=request.user, media_id=form.cleaned_data["media_id"])
+    try:
+        clips = append_service(timeline=timeline, media_item=media)
+    except ValidationError as exc:
+        return refused_edit(exc)
+    response = timeline_response(request, timeline)
+    response[START_HEADER] = f"{clips[0].start_s:.3f}"
+    return response
 
 
 @login_required
