@@ -124,6 +124,20 @@ export function snapTargets(exclude = new Set()) {
   return targets;
 }
 
+/** The timeline start as a snap target of a clip's (or a group's) first start, or null.
+ *  It wins over a closer target of another edge: the closest-edge rule alone let a clip
+ *  dropped a few pixels after 0 snap its end to the playhead or another clip instead,
+ *  leaving black frames before it. */
+export function snapToStart(start) {
+  if (!state.snap || Math.abs(start) > SNAP_PX / state.pps) return null;
+  return { delta: -start, at: 0 };
+}
+
+/** Where a span [start, end] snaps: its start to 0 first, else its closest edge. */
+export function snapSpan(start, end, targets) {
+  return snapToStart(start) || findSnap([start, end], targets);
+}
+
 /** Closest target within SNAP_PX of any of `edges`; returns {delta, at} or null. */
 export function findSnap(edges, targets) {
   if (!state.snap) return null;
@@ -140,18 +154,18 @@ export function findSnap(edges, targets) {
   return best;
 }
 
-export function formatTimecode(t, rate = fps()) {
-  const f = Math.max(0, t);
-  const whole = Math.floor(f + 1e-6);
-  const frames = Math.floor((f - whole) * rate + 1e-6);
+/** The one time format of the editor (the transport, the ruler, the clip labels, toasts):
+ *  m:ss.t, h:mm:ss.t from an hour. Tenths are cut, never rounded up, so a playhead at
+ *  12.96 s does not claim 0:13.0 yet. The server's `timecode` filter
+ *  (editor/templatetags/editor_tags.py) is the same function. */
+export function formatTime(t) {
+  const tenths = Math.floor(Math.max(0, t) * 10 + 1e-6);
+  const whole = Math.floor(tenths / 10);
   const pad = (n) => String(n).padStart(2, "0");
-  return `${pad(Math.floor(whole / 3600))}:${pad(Math.floor(whole / 60) % 60)}:${pad(whole % 60)}:${pad(frames)}`;
-}
-
-export function formatShort(t) {
-  const s = Math.max(0, t);
-  const m = Math.floor(s / 60);
-  return `${m}:${(s - m * 60).toFixed(2).padStart(5, "0")}`;
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor(whole / 60) % 60;
+  const rest = `${pad(whole % 60)}.${tenths % 10}`;
+  return hours ? `${hours}:${pad(minutes)}:${rest}` : `${minutes}:${rest}`;
 }
 
 // --- Server ------------------------------------------------------------------------------
@@ -184,8 +198,9 @@ export function toast(message, kind = "error") {
 
 let queue = Promise.resolve();
 
-/** POST an edit; edits run one after another so the server sees them in order. */
-export function edit(path, fields) {
+/** POST an edit; edits run one after another so the server sees them in order.
+ *  `onOk(response)` runs after a stored edit's answer is shown (to read its headers). */
+export function edit(path, fields, { onOk = null } = {}) {
   const id = timelineId();
   const base = editorEl()?.dataset.baseUrl;
   if (!id || !base) return Promise.resolve(false);
@@ -206,6 +221,7 @@ export function edit(path, fields) {
       const text = await res.text();
       if (res.ok) {
         swapTimeline(text, { force: true });
+        onOk?.(res);
         return true;
       }
       toast(res.status === 403 ? "Your session expired; reload the page." : text || "That edit was refused.");

@@ -10,7 +10,9 @@ import {
   refetch,
   regionEl,
   select,
+  snapSpan,
   snapTargets,
+  snapToStart,
   snapToFrame,
   state,
   toast,
@@ -94,10 +96,12 @@ function clearDropLook() {
 }
 
 function dropStart(event) {
-  let start = snapToFrame(timeAt(event.clientX) - 0);
+  // Snaps are looked for from where the pointer really is, and only a drop that snaps to
+  // nothing is rounded to a frame (rounding first could carry an edge out of snap reach).
+  const raw = timeAt(event.clientX);
   const len = dragged?.duration || 3;
-  const snap = findSnap([start, start + len], snapTargets());
-  if (snap) start += snap.delta;
+  const snap = snapSpan(raw, raw + len, snapTargets());
+  const start = snap ? raw + snap.delta : snapToFrame(raw);
   return { start: Math.max(0, start), snapAt: snap ? snap.at : null, len };
 }
 
@@ -240,17 +244,19 @@ document.addEventListener("pointermove", (event) => {
 function moveLook(event, rawDelta) {
   const g = gesture;
   const earliest = Math.min(...g.clips.map((c) => c.start));
-  let delta = snapToFrame(Math.max(rawDelta, -earliest));
-  const edges = g.clips.flatMap((c) => [c.start + delta, c.end + delta]);
-  const snap = findSnap(edges, g.targets);
-  if (snap) delta += snap.delta;
+  const raw = Math.max(rawDelta, -earliest);
+  const edges = g.clips.flatMap((c) => [c.start + raw, c.end + raw]);
+  const snap = snapToStart(earliest + raw) || findSnap(edges, g.targets);
+  let delta = snap ? raw + snap.delta : snapToFrame(raw);
   delta = Math.max(delta, -earliest);
   g.delta = delta;
   showSnapLine(snap ? snap.at : null);
   for (const c of g.clips) c.el.style.setProperty("--start", (c.start + delta).toFixed(3));
   // Between tracks: only the clicked clip changes track, onto a lane of its kind; below
   // the last track makes a new one.
-  const under = document.elementFromPoint(event.clientX, event.clientY);
+  // What is under the pointer besides the dragged clips themselves: once the clip is shown
+  // over the other lane it covers that lane, and the move flickered back to its own track.
+  const under = document.elementsFromPoint(event.clientX, event.clientY).find((el) => !el.closest(".is-dragging"));
   const lane = under?.closest?.(".tl-lane");
   const primaryEl = g.primary.el;
   g.targetLane = null;
@@ -272,11 +278,11 @@ function trimLook(rawDelta) {
   const g = gesture;
   const c = g.primary;
   const fpsMin = 0.04;
-  let delta = snapToFrame(rawDelta);
+  let delta;
   if (g.mode === "trim-in") {
-    const edge = c.start + delta;
-    const snap = findSnap([edge], g.targets);
-    if (snap) delta += snap.delta;
+    const edge = c.start + rawDelta;
+    const snap = snapSpan(edge, edge, g.targets);
+    delta = snap ? rawDelta + snap.delta : snapToFrame(rawDelta);
     // Never before the source's start or the timeline's start, never shorter than a sliver.
     delta = Math.max(delta, -c.in, -c.start);
     delta = Math.min(delta, c.len - fpsMin);
@@ -287,8 +293,8 @@ function trimLook(rawDelta) {
       p.el.style.setProperty("--in", (p.in + delta).toFixed(3));
     }
   } else {
-    const snap = findSnap([c.end + delta], g.targets);
-    if (snap) delta += snap.delta;
+    const snap = findSnap([c.end + rawDelta], g.targets);
+    delta = snap ? rawDelta + snap.delta : snapToFrame(rawDelta);
     delta = Math.min(delta, c.srcDur - c.out);
     delta = Math.max(delta, -(c.len - fpsMin));
     showSnapLine(snap ? snap.at : null);

@@ -8,14 +8,14 @@ import {
   docEl,
   duration,
   emit,
-  formatShort,
-  formatTimecode,
+  formatTime,
   headWidth,
   regionEl,
   state,
 } from "./timeline-core.js";
 
-const TICK_STEPS = [0.04, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600];
+// Labelled steps start at a tenth: the time format shows tenths, so finer labels would repeat.
+const TICK_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600];
 const MIN_LABEL_PX = 72;
 const MAX_CANVAS_PX = 400000;
 
@@ -82,7 +82,8 @@ function drawRuler(len) {
     const tick = document.createElement("span");
     tick.className = "tl-tick";
     tick.style.left = `${t * state.pps}px`;
-    tick.textContent = step < 1 ? formatShort(t) : formatShort(t).replace(/\.00$/, "");
+    tick.dataset.t = t.toFixed(3);
+    tick.textContent = formatTime(t);
     frag.appendChild(tick);
   }
   ruler.replaceChildren(frag);
@@ -94,12 +95,12 @@ export function drawPlayhead() {
   const head = region.querySelector(".tl-playhead");
   if (head) head.style.setProperty("--t", state.playhead.toFixed(4));
   const small = region.querySelector("[data-timecode-small]");
-  if (small) small.textContent = formatShort(state.playhead);
+  if (small) small.textContent = formatTime(state.playhead);
   const editor = document.getElementById("editor");
   const tc = editor?.querySelector("[data-timecode]");
-  if (tc) tc.textContent = formatTimecode(state.playhead);
+  if (tc) tc.textContent = formatTime(state.playhead);
   const total = editor?.querySelector("[data-duration]");
-  if (total) total.textContent = formatTimecode(duration());
+  if (total) total.textContent = formatTime(duration());
 }
 
 /** Keep the playhead on screen while playing (page-flip like desktop editors). */

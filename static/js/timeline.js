@@ -8,6 +8,7 @@ import {
   docEl,
   edit,
   editorEl,
+  formatTime,
   fps,
   on,
   select,
@@ -19,6 +20,7 @@ import {
 import { layout, setZoom, sliderToPps, updateToolbar, zoomFit } from "./timeline-view.js";
 import { bindWheelZoom } from "./timeline-drag.js";
 import { isPlaying, pause, refresh as refreshPreview, seek, shuttle, togglePlay } from "./preview.js";
+import { decorateButtons, openShortcuts, shortcutFor } from "./shortcuts.js";
 
 const ZOOM_STEP = 1.5;
 const NUDGE_IDLE_MS = 350;
@@ -34,6 +36,7 @@ function afterChange() {
   if (editor !== shownEditor) {
     // A new panel (first load, another timeline opened): fit the zoom to the new edit.
     shownEditor = editor;
+    decorateButtons(editor);
     if (state.zoomedFor !== timelineId()) {
       state.zoomedFor = timelineId();
       state.selection.clear();
@@ -101,17 +104,53 @@ document.body.addEventListener("htmx:afterRequest", (event) => {
   }
 });
 
-// A new export card may arrive twice (our response and the live push): keep the first.
+// --- Export cards ---------------------------------------------------------------------------
+// Every export is pushed to every tab wrapped to insert itself at the top of #export-list
+// (editor/partials/export_push.html): a tab that did not start it has no card to replace.
+// Where the tab shows the card already (its own answer, an earlier push), the push replaces
+// it in place instead. Pushes and answers can arrive out of order, so of two copies the one
+// further along wins: a later stage, or at the same stage more progress.
+const EXPORT_STAGE = { queued: 0, running: 1, succeeded: 2, failed: 2, cancelled: 2 };
+
+function exportRank(card) {
+  const bar = card.querySelector("[aria-valuenow]");
+  const pct = parseFloat(bar?.getAttribute("aria-valuenow") || "0") || 0;
+  return (EXPORT_STAGE[card.dataset.status] ?? 0) * 1000 + pct;
+}
+
+document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const { target, fragment } = event.detail || {};
+  if (target?.id !== "export-list" || !fragment) return;
+  for (const card of [...fragment.querySelectorAll(".export-card")]) {
+    const shown = document.getElementById(card.id);
+    if (!shown) continue;
+    if (exportRank(card) >= exportRank(shown)) {
+      shown.replaceWith(card);
+      window.htmx?.process(card);
+    } else {
+      card.remove();
+    }
+  }
+  if (!fragment.querySelector(".export-card")) event.detail.shouldSwap = false;
+});
+
+// The Export answer is inserted by hx-swap="afterbegin" and may land after the push did:
+// keep the copy further along.
 document.body.addEventListener("htmx:afterSettle", dedupeExports);
-document.body.addEventListener("htmx:oobAfterSwap", dedupeExports);
 function dedupeExports() {
   const list = document.getElementById("export-list");
   if (!list) return;
-  const seen = new Set();
-  for (const card of [...list.children]) {
-    if (!card.id) continue;
-    if (seen.has(card.id)) card.remove();
-    else seen.add(card.id);
+  const kept = new Map();
+  for (const card of [...list.querySelectorAll(".export-card")]) {
+    const other = kept.get(card.id);
+    if (!other) {
+      kept.set(card.id, card);
+    } else if (exportRank(card) > exportRank(other)) {
+      other.replaceWith(card);
+      kept.set(card.id, card);
+    } else {
+      card.remove();
+    }
   }
 }
 
@@ -228,6 +267,7 @@ const actions = {
   "go-start": () => seek(0),
   "go-end": () => seek(Number.MAX_SAFE_INTEGER),
   "export-open": openExport,
+  shortcuts: openShortcuts,
   "dialog-close": (btn) => btn.closest("dialog")?.close(),
   "rename-toggle": (btn) => {
     const row = document.getElementById(btn.dataset.target);
@@ -266,70 +306,80 @@ document.addEventListener("click", (event) => {
   if (picker?.open && !picker.contains(event.target)) picker.open = false;
 });
 
+// --- Media cards: "Add to timeline" ----------------------------------------------------------
+// The card menu's action (media_library/partials/card.html) for screens where a card cannot
+// be dragged onto the timeline: a phone shows one panel at a time. The server puts the clip
+// after the last one of V1 (A1 for sound) of the timeline open in the editor; the toast says
+// where, since on a phone the timeline is on another tab.
+document.addEventListener("click", (event) => {
+  const btn = event.target.closest?.("[data-add-to-timeline]");
+  if (!btn) return;
+  event.preventDefault();
+  const card = btn.closest("[data-media-id]");
+  if (!card) return;
+  if (!editorEl()) {
+    toast("The timeline is still loading; try again in a moment.");
+    return;
+  }
+  edit("clips/append/", { media_id: card.dataset.mediaId }, {
+    onOk: (res) => {
+      const start = parseFloat(res.headers.get("X-Clip-Start") || "");
+      const where = Number.isFinite(start) ? ` at ${formatTime(start)}` : "";
+      toast(`Added to the timeline${where}`, "success");
+    },
+  });
+});
+
 // --- Keyboard ---------------------------------------------------------------------------------
 function typing(target) {
   return !!target.closest?.("input, textarea, select, [contenteditable=''], [contenteditable=true], dialog[open]");
 }
 
+// Which key does what is listed once, in shortcuts.js (the `?` sheet shows that list); this
+// maps each shortcut to its work. A handler answering false leaves the key to the browser.
+const keyActions = {
+  undo: () => edit("undo/", {}),
+  redo: () => edit("redo/", {}),
+  copy: copySelected,
+  paste,
+  "select-all": () => select(allClips().map((c) => c.id)),
+  play: (event) => {
+    // Space on a focused button presses it; it must not also toggle playback.
+    if (event.target.closest?.("button, a, summary")) return false;
+    togglePlay();
+  },
+  "shuttle-back": () => shuttle(-1),
+  stop: () => shuttle(0),
+  "shuttle-fwd": () => shuttle(1),
+  split: splitAtPlayhead,
+  delete: () => deleteSelected(false),
+  "ripple-delete": () => deleteSelected(true),
+  "nudge-left": () => nudgeSelected(-1),
+  "nudge-right": () => nudgeSelected(1),
+  "nudge-left-10": () => nudgeSelected(-10),
+  "nudge-right-10": () => nudgeSelected(10),
+  "prev-edit": () => jumpToEdit(-1),
+  "next-edit": () => jumpToEdit(1),
+  "go-start": () => seek(0),
+  "go-end": () => seek(Number.MAX_SAFE_INTEGER),
+  "zoom-in": () => setZoom(state.pps * ZOOM_STEP),
+  "zoom-out": () => setZoom(state.pps / ZOOM_STEP),
+  "zoom-fit": zoomFit,
+  "select-focused": (event) => {
+    const clip = event.target.closest(".tl-clip");
+    select([clip.dataset.clipId], { toggle: event.shiftKey || event.ctrlKey || event.metaKey });
+  },
+  deselect: () => select([]),
+  shortcuts: openShortcuts,
+};
+
 document.addEventListener("keydown", (event) => {
   if (!editorEl() || typing(event.target) || event.altKey) return;
   if (document.querySelector("dialog[open]")) return;
-  const mod = event.ctrlKey || event.metaKey;
-  const key = event.key;
-  let handled = true;
-  if (mod && (key === "z" || key === "Z")) {
-    edit(event.shiftKey ? "redo/" : "undo/", {});
-  } else if (mod && (key === "y" || key === "Y")) {
-    edit("redo/", {});
-  } else if (mod && (key === "c" || key === "C")) {
-    copySelected();
-  } else if (mod && (key === "v" || key === "V")) {
-    paste();
-  } else if (mod && (key === "a" || key === "A")) {
-    select(allClips().map((c) => c.id));
-  } else if (mod) {
-    handled = false;
-  } else if (key === " " || key === "Spacebar") {
-    if (event.target.closest?.("button, a, summary")) return;
-    togglePlay();
-  } else if (key === "j" || key === "J") {
-    shuttle(-1);
-  } else if (key === "k" || key === "K") {
-    shuttle(0);
-  } else if (key === "l" || key === "L") {
-    shuttle(1);
-  } else if (key === "s" || key === "S") {
-    splitAtPlayhead();
-  } else if (key === "Delete" || key === "Backspace") {
-    deleteSelected(event.shiftKey);
-  } else if (key === "ArrowLeft" || key === "ArrowRight") {
-    nudgeSelected((key === "ArrowLeft" ? -1 : 1) * (event.shiftKey ? 10 : 1));
-  } else if (key === "ArrowUp" || key === "ArrowDown") {
-    jumpToEdit(key === "ArrowUp" ? -1 : 1);
-  } else if (key === "Home") {
-    seek(0);
-  } else if (key === "End") {
-    seek(Number.MAX_SAFE_INTEGER);
-  } else if (key === "+" || key === "=") {
-    setZoom(state.pps * ZOOM_STEP);
-  } else if (key === "-" || key === "_") {
-    setZoom(state.pps / ZOOM_STEP);
-  } else if (key === "\\") {
-    zoomFit();
-  } else if (key === "Escape") {
-    select([]);
-  } else {
-    handled = false;
-  }
-  if (handled) event.preventDefault();
-});
-
-// Enter on a focused clip selects it (clips are focusable buttons for keyboard users).
-document.addEventListener("keydown", (event) => {
-  const clip = event.target.closest?.(".tl-clip");
-  if (clip && event.key === "Enter") {
-    select([clip.dataset.clipId], { toggle: event.shiftKey || event.ctrlKey || event.metaKey });
-  }
+  const shortcut = shortcutFor(event);
+  const run = shortcut && keyActions[shortcut.id];
+  if (!run) return;
+  if (run(event) !== false) event.preventDefault();
 });
 
 afterChange();
