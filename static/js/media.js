@@ -73,53 +73,6 @@ function refreshIfProcessing(card) {
   window.htmx.ajax("GET", `/media/${id}/card/`, { target: `#${card.id}`, swap: "outerHTML" });
 }
 
-// The single-request form (small files; used only when the panel names no chunked route).
-function uploadOne(file, url) {
-  if (!url) return;
-  const row = uploadRow(file);
-  const maxMb = Number(panel()?.dataset.maxUploadMb || 0);
-  if (file.size === 0) {
-    finishRow(row, "error", "This file is empty (0 bytes).");
-    return;
-  }
-  if (maxMb && file.size > maxMb * 1024 * 1024) {
-    // Checked on the server too; this only saves sending gigabytes for nothing.
-    finishRow(row, "error", `This file is too large: the limit is ${maxMb.toLocaleString()} MB.`);
-    return;
-  }
-  const body = new FormData();
-  body.append("file", file, file.name);
-  const xhr = new XMLHttpRequest();
-  xhr.open("POST", url);
-  xhr.setRequestHeader("X-CSRFToken", csrfToken());
-  xhr.setRequestHeader("HX-Request", "true");
-  xhr.upload.addEventListener("progress", (event) => {
-    if (event.lengthComputable) setProgress(row, event.loaded / event.total);
-  });
-  xhr.addEventListener("load", () => {
-    if (xhr.status === 201) {
-      setProgress(row, 1);
-      insertCard(xhr.responseText);
-      finishRow(row, "done", "Uploaded — processing…");
-      return;
-    }
-    let message = `Upload failed (HTTP ${xhr.status}).`;
-    try {
-      message = JSON.parse(xhr.responseText).error || message;
-    } catch {
-      /* not JSON: keep the generic message */
-    }
-    finishRow(row, "error", message);
-  });
-  xhr.addEventListener("error", () => finishRow(row, "error", "Network error: the upload did not finish."));
-  xhr.addEventListener("abort", () => finishRow(row, "error", "Upload cancelled."));
-  row.querySelector(".media-upload-dismiss").addEventListener("click", () => {
-    if (row.dataset.state === "uploading") xhr.abort();
-    row.remove();
-  });
-  xhr.send(body);
-}
-
 // ---- chunked, resumable uploads (docs/uploads.md) -----------------------------------------
 // Every file goes in chunks of the size the server names (a small file is one chunk), so a
 // dropped connection or a reload never costs more than the chunk in flight. The progress
@@ -178,7 +131,7 @@ function errorMessage(xhr, fallback) {
 }
 
 // One request; resolves with the finished xhr (any status), rejects only on a network
-// error or an abort. `onProgress` gets the bytes of the body sent so far.
+// error or an abort. `onProgress` gets the bytes of the body sent so far and its total.
 function send(state, method, url, { body = null, headers = {}, onProgress = null } = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -188,7 +141,7 @@ function send(state, method, url, { body = null, headers = {}, onProgress = null
     xhr.setRequestHeader("HX-Request", "true");
     for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     if (onProgress) {
-      xhr.upload.addEventListener("progress", (event) => onProgress(event.loaded));
+      xhr.upload.addEventListener("progress", (event) => onProgress(event.loaded, event.total));
     }
     xhr.addEventListener("load", () => resolve(xhr));
     xhr.addEventListener("error", () => reject(new Error("network")));
@@ -363,13 +316,41 @@ async function uploadChunked(file, sessionsUrl, row) {
   }
 }
 
-function uploadFile(file) {
-  const sessionsUrl = panel()?.dataset.uploadSessionsUrl;
-  if (!sessionsUrl) {
-    uploadOne(file, panel()?.dataset.uploadUrl);
+// The single-request form (small files; used only when the panel names no chunked route):
+// the same request helper and progress bar as a chunk, one POST of the whole file.
+async function uploadOne(file, url, row) {
+  const state = { xhr: null };
+  row.querySelector(".media-upload-dismiss").addEventListener("click", () => {
+    if (row.dataset.state === "uploading") state.xhr?.abort();
+    row.remove();
+  });
+  const body = new FormData();
+  body.append("file", file, file.name);
+  let xhr;
+  try {
+    xhr = await send(state, "POST", url, {
+      body,
+      onProgress: (sent, total) => setProgress(row, total ? sent / total : 0),
+    });
+  } catch (error) {
+    finishRow(row, "error", error.message === "abort" ? "Upload cancelled." : "Network error: the upload did not finish.");
     return;
   }
+  if (xhr.status === 201) {
+    setProgress(row, 1);
+    insertCard(xhr.responseText);
+    finishRow(row, "done", "Uploaded — processing…");
+    return;
+  }
+  finishRow(row, "error", errorMessage(xhr, `Upload failed (HTTP ${xhr.status}).`));
+}
+
+function uploadFile(file) {
+  const sessionsUrl = panel()?.dataset.uploadSessionsUrl;
+  const singleUrl = panel()?.dataset.uploadUrl;
+  if (!sessionsUrl && !singleUrl) return;
   const row = uploadRow(file);
+  // Checked on the server too; this only saves sending gigabytes for nothing.
   const maxMb = Number(panel()?.dataset.maxUploadMb || 0);
   if (file.size === 0) {
     finishRow(row, "error", "This file is empty (0 bytes).");
@@ -379,7 +360,8 @@ function uploadFile(file) {
     finishRow(row, "error", `This file is too large: the limit is ${maxMb.toLocaleString()} MB.`);
     return;
   }
-  uploadChunked(file, sessionsUrl, row).catch(() => {
+  const upload = sessionsUrl ? uploadChunked(file, sessionsUrl, row) : uploadOne(file, singleUrl, row);
+  upload.catch(() => {
     if (row.dataset.state === "uploading") finishRow(row, "error", "The upload did not finish.");
   });
 }

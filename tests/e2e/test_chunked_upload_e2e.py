@@ -116,3 +116,29 @@ def test_reload_mid_upload_then_the_same_file_resumes(
     assert item.file.read() == video.read_bytes()
     # Done: the browser forgot the file, so choosing it again is a new upload.
     assert page.evaluate("localStorage.getItem('cutroom.uploads.v1')") == "{}"
+
+
+def test_without_a_chunked_route_the_single_request_form_uploads(
+    page, web, celery_worker, make_user, login, tmp_path, cleanup_media
+):
+    """The panel's fallback (one multipart POST) shares the chunk's request helper and
+    progress bar: the file goes up in one request and its card appears."""
+    make_user("oneshot")
+    login(page, web.url, "oneshot")
+    open_workspace(page, web.url)
+    page.locator("#media-panel").evaluate("el => el.removeAttribute('data-upload-sessions-url')")
+    video = a_video(tmp_path, "one go.mp4")
+    requests: list[str] = []
+    page.on(
+        "request", lambda r: requests.append(f"{r.method} {r.url}") if "/media/" in r.url else None
+    )
+
+    page.get_by_label("Upload media").set_input_files(str(video))
+
+    card = page.locator("#media-grid .media-card", has_text="one go.mp4")
+    expect(card).to_have_attribute("data-status", "ready", timeout=60_000)
+    assert f"POST {web.url}/media/upload/" in requests
+    assert not [r for r in requests if r.startswith("PATCH") or "/media/uploads/" in r]
+    item = MediaItem.objects.get(title="one go.mp4")
+    assert item.file.read() == video.read_bytes()
+    expect(page.locator(".media-upload[data-state=error]")).to_have_count(0)
