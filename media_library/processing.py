@@ -154,9 +154,17 @@ def sample_times(duration: float | None, count: int) -> list[float]:
     return [duration * (i + 0.5) / count for i in range(count)]
 
 
-def video_frames_at(path: str, times: list[float], *, box: tuple[int, int]) -> list[Image.Image]:
+def video_frames_at(
+    path: str,
+    times: list[float],
+    *,
+    box: tuple[int, int],
+    keyframes: list[float] | None = None,
+) -> list[Image.Image]:
     """One RGB image (fitted into `box`) per target time, in order; fewer if the clip
-    ends early. Seeks only when the next target is far ahead."""
+    ends early. Seeks only when the next target is far ahead or, given the clip's
+    `keyframes` (seconds), when a keyframe lies between the decoder and the target:
+    decoding up to it would be wasted."""
     images: list[Image.Image] = []
     with av.open(path, options=AV_OPEN_OPTIONS) as container:
         video, _audio = primary_streams(container)
@@ -180,7 +188,7 @@ def video_frames_at(path: str, times: list[float], *, box: tuple[int, int]) -> l
         last = None
         used_pts = None
         for target in times:
-            if frames is None or target - position > SEQUENTIAL_WINDOW_S:
+            if frames is None or _should_seek(position, target, keyframes):
                 container.seek(start + int(target / tb), stream=stream, backward=True)
                 frames = container.decode(stream)
             picked = None
@@ -204,10 +212,98 @@ def video_frames_at(path: str, times: list[float], *, box: tuple[int, int]) -> l
     return images
 
 
+def _should_seek(position: float, target: float, keyframes: list[float] | None) -> bool:
+    if keyframes is None:
+        return target - position > SEQUENTIAL_WINDOW_S
+    before = [k for k in keyframes if k <= target]
+    return bool(before) and before[-1] > position
+
+
+def keyframe_times(path: str) -> list[float]:
+    """Seconds (from the stream's start) of the video's keyframes, in order, read by
+    demuxing without decoding (about 40 ms for a 10 s 1080p clip)."""
+    with av.open(path, options=AV_OPEN_OPTIONS) as container:
+        video, _audio = primary_streams(container)
+        if not video:
+            return []
+        stream = video[0]
+        tb, start = stream.time_base, stream.start_time or 0
+        return sorted(
+            float((packet.pts - start) * tb)
+            for packet in container.demux(stream)
+            if packet.is_keyframe and packet.pts is not None
+        )
+
+
+def keyframe_images(path: str, times: list[float], *, box: tuple[int, int]) -> list[Image.Image]:
+    """The keyframes at `times` (from `keyframe_times`), decoding nothing else."""
+    images: list[Image.Image] = []
+    with av.open(path, options=AV_OPEN_OPTIONS) as container:
+        stream = primary_streams(container)[0][0]
+        stream.thread_type = "SLICE"  # see first_keyframe_poster
+        stream.codec_context.skip_frame = "NONKEY"
+        tb, start = stream.time_base, stream.start_time or 0
+        for target in times:
+            container.seek(start + int(target / tb), stream=stream, backward=True)
+            for frame in container.decode(stream):
+                if frame.pts is not None and float((frame.pts - start) * tb) >= target - 0.001:
+                    size = _fit(frame.width, frame.height, box)
+                    images.append(
+                        frame.to_image(width=size[0], height=size[1], interpolation="AREA")
+                    )
+                    break
+    return images
+
+
+def slice_plan(duration: float, count: int, keys: list[float]) -> list[tuple[str, float]]:
+    """Per slice, ("key", t): the keyframe at t nearest the slice's centre, or
+    ("decode", t): no keyframe inside, decode up to the slice's start t."""
+    chosen: list[tuple[str, float]] = []
+    for i in range(count):
+        lo, hi = duration * i / count, duration * (i + 1) / count
+        inside = [k for k in keys if lo <= k < hi]
+        centre = (lo + hi) / 2
+        if inside:
+            chosen.append(("key", min(inside, key=lambda k: abs(k - centre))))
+        else:
+            chosen.append(("decode", lo))
+    return chosen
+
+
+def slice_frames(
+    path: str, duration: float, count: int, *, box: tuple[int, int]
+) -> list[Image.Image]:
+    """One frame from each of `count` equal slices of the clip, decoding as little as the
+    clip's keyframes allow: a slice holding a keyframe shows it (the one nearest its
+    centre: one intra-frame decode); any other shows its first frame, decoded forward
+    from the keyframe before it. A one-pass decoder decodes every frame instead."""
+    keys = keyframe_times(path)
+    chosen = slice_plan(duration, count, keys)
+    key_times = [t for how, t in chosen if how == "key"]
+    decode_times = [t for how, t in chosen if how == "decode"]
+    key_images = iter(keyframe_images(path, key_times, box=box)) if key_times else iter(())
+    decoded = (
+        iter(video_frames_at(path, decode_times, box=box, keyframes=keys))
+        if decode_times
+        else iter(())
+    )
+    images: list[Image.Image] = []
+    for how, _t in chosen:
+        image = next(key_images if how == "key" else decoded, None)
+        if image is None:
+            break  # the clip ended early: the frames so far, in order
+        images.append(image)
+    return images
+
+
 def video_thumbnails(
     path: str, duration: float | None, *, frames: int = FILMSTRIP_FRAMES
 ) -> Thumbnails:
-    images = video_frames_at(path, sample_times(duration, frames), box=POSTER_BOX)
+    if duration and duration / frames < SEQUENTIAL_WINDOW_S:
+        # A short clip: sampling slice centres would decode all of it (see slice_frames).
+        images = slice_frames(path, duration, frames, box=POSTER_BOX)
+    else:
+        images = video_frames_at(path, sample_times(duration, frames), box=POSTER_BOX)
     if not images:
         return Thumbnails()
     best = max(images, key=frame_score)

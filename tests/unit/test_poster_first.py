@@ -177,3 +177,32 @@ def test_giving_up_on_the_filmstrip_keeps_the_item_ready(tmp_path, user, pushes)
     assert done.status == "ready" and done.poster and not done.filmstrip
     assert done.metadata["thumbnails"] == services.THUMBS_COMPLETE
     assert not MediaItem.objects.filter(tasks.UNFINISHED, pk=item.pk).exists()
+
+
+# --- the filmstrip from as few decoded frames as the keyframes allow ----------------------
+
+
+def test_slice_plan_uses_keyframes_inside_slices_and_decodes_the_others():
+    plan = processing.slice_plan(4.0, 4, [0.0, 1.0, 1.93, 2.87])
+    assert plan == [("key", 0.0), ("key", 1.93), ("key", 2.87), ("decode", 3.0)]
+    assert processing.slice_plan(2.0, 2, [0.0]) == [("key", 0.0), ("decode", 1.0)]
+
+
+@pytest.mark.parametrize("gop", [10, 1000])
+def test_slice_frames_come_from_their_slices_in_order(tmp_path, gop):
+    # 4 s, the first 2 s black: of 10 slices (0.4 s each) the first 5 are black. With
+    # gop=10 (a keyframe every 0.4 s) every slice shows a keyframe; with gop=1000 most
+    # are decoded forward.
+    path = make_video(
+        tmp_path / "c.mp4", seconds=4, width=160, height=90, fps=25, gop=gop, black_seconds=2
+    )
+    frames = processing.slice_frames(str(path), 4.0, 10, box=(160, 90))
+    lum = [ImageStat.Stat(f.convert("L")).mean[0] for f in frames]
+    assert len(frames) == 10
+    assert max(lum[:5]) < 10 and min(lum[5:]) > 40, lum
+
+
+def test_slice_frames_of_a_clip_shorter_than_declared_stop_at_its_end(tmp_path):
+    path = make_video(tmp_path / "c.mp4", seconds=1, width=160, height=90, fps=10)
+    frames = processing.slice_frames(str(path), 3.0, 6, box=(160, 90))
+    assert 1 <= len(frames) < 6
