@@ -107,6 +107,29 @@ document.addEventListener("submit", async (event) => {
   }
 });
 
+// A slot is pushed on every progress step of its job. Replacing it whole would pull its
+// buttons from under the pointer (a click between press and release is lost), so when the
+// buttons are unchanged only the state is copied over and the element stays.
+document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const target = event.detail?.target;
+  if (!target?.classList?.contains("tl-slot")) return;
+  const frag = event.detail.fragment;
+  const incoming = frag?.querySelector?.(".tl-slot") || (frag?.classList?.contains("tl-slot") ? frag : frag?.firstElementChild);
+  const actions = (el) => el?.querySelector(".tl-slot-actions")?.innerHTML.trim();
+  if (!incoming || actions(incoming) !== actions(target)) return;
+  for (const name of ["data-status", "style", "aria-label"]) {
+    const value = incoming.getAttribute(name);
+    if (value === null) target.removeAttribute(name);
+    else target.setAttribute(name, value);
+  }
+  for (const part of [".tl-slot-title", ".tl-slot-state"]) {
+    const from = incoming.querySelector(part);
+    const to = target.querySelector(part);
+    if (from && to && to.innerHTML !== from.innerHTML) to.innerHTML = from.innerHTML;
+  }
+  event.detail.shouldSwap = false;
+});
+
 // A press on a slot's button is not a scrub of the timeline (timeline-drag listens on
 // document; this runs first, in the capture phase on window).
 window.addEventListener(
