@@ -2,7 +2,7 @@
 scoped to an owner or a timeline raise the model's DoesNotExist for anything outside it
 (the views answer 404: another user's timeline, clip or export is never confirmed).
 `timeline_state` gives everything the timeline UI needs in a fixed number of queries
-(tracks, clips + media, undo/redo heads), however many clips there are."""
+(tracks, clips + media, slots + jobs, undo/redo heads), however many clips there are."""
 
 from __future__ import annotations
 
@@ -88,7 +88,8 @@ def clips_using_media(*, media_item) -> QuerySet[Clip]:
 
 
 def timeline_state(timeline: Timeline) -> TimelineState:
-    """Tracks top to bottom (video above audio) with their clips in time order. 3 queries."""
+    """Tracks top to bottom (video above audio) with their clips and slots in time order.
+    4 queries (6 when something was undone)."""
     tracks = list(
         Track.objects.filter(timeline=timeline)
         .order_by("order", "id")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 
 @shared_task(name="editor.tasks.export_run", acks_late=True)
@@ -21,7 +22,15 @@ def export_sweep() -> int:
     return len(sweep())
 
 
-@shared_task(name="editor.tasks.slot_fill", acks_late=True)
+# Safe to run again (the fill is idempotent), so a database hiccup is retried.
+@shared_task(
+    name="editor.tasks.slot_fill",
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    max_retries=8,
+)
 def slot_fill(slot_id: int, attempt: int = 0) -> str:
     """Place a finished generation's clip in its slot (idempotent: see services.slots)."""
     from editor.services.slots import slot_fill as fill
