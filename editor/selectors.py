@@ -178,6 +178,14 @@ def slot_get(*, timeline: Timeline, slot_id: int) -> Slot:
     )
 
 
+def clip_generation_prompt(*, clip: Clip) -> str:
+    """The prompt that generated the clip's media ("" for an upload or an export)."""
+    from generation.models import GenerationJob
+
+    job = GenerationJob.objects.filter(media_item_id=clip.media_item_id).only("prompt").first()
+    return job.prompt if job else ""
+
+
 def timelines_using_media(*, media_item) -> QuerySet[Timeline]:
     """For the media library's delete confirmation: the timelines that use an item."""
     return Timeline.objects.filter(tracks__clips__media_item=media_item).distinct()

@@ -40,6 +40,11 @@ urlpatterns = [
     path("editor/timelines/<int:pk>/slots/form/", slot_views.slot_form, name="slot_form"),
     path("editor/timelines/<int:pk>/slots/new/", slot_views.slot_create, name="slot_create"),
     path(
+        "editor/timelines/<int:pk>/slots/continue/",
+        slot_views.slot_continue,
+        name="slot_continue",
+    ),
+    path(
         "editor/timelines/<int:pk>/slots/<int:slot_id>/<slug:action>/",
         slot_views.slot_action,
         name="slot_action",

@@ -517,3 +517,76 @@ def _audio_track_with_room(tl: Timeline, rec, start: float, end: float) -> Track
         if all(c.end_s <= start + 1e-9 or c.start_s >= end - 1e-9 for c in by_track[track.pk]):
             return track
     return track_create_locked(tl, rec, Track.Kind.AUDIO)
+
+
+# --- Continue this shot: the clip's last frame as the next shot's start image ----------------
+
+SLOT_NOT_VIDEO = "slot_not_video"
+
+
+def end_frame_time(clip: Clip) -> float:
+    """The source time whose frame is on screen at the clip's out point (out is exclusive:
+    the last frame shown starts just before it)."""
+    return round(max(clip.in_s, clip.out_s - 1e-3), 3)
+
+
+def decode_frame_before(fileobj, at_s: float):
+    """The last decoded video frame starting before `at_s` (a PIL image), seeking to the
+    keyframe before it first so a long clip is not decoded from the start."""
+    import av
+
+    with av.open(fileobj) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        if stream.time_base and at_s > 2:
+            container.seek(int((at_s - 2) / stream.time_base), stream=stream, backward=True)
+        chosen = None
+        for frame in container.decode(stream):
+            if frame.time is None:
+                continue
+            if frame.time > at_s + 1e-6 and chosen is not None:
+                break
+            chosen = frame
+        if chosen is None:
+            raise ValidationError("No frame could be read from this clip.", code=SLOT_NOT_VIDEO)
+        return chosen.to_image()
+
+
+def clip_end_frame(*, clip: Clip) -> MediaItem:
+    """The frame at the clip's out point as a ready image in the owner's library (made
+    once per source and time; a second Continue reuses it). Decoded on the server with
+    PyAV from the stored file, saved as PNG (lossless: the provider gets that frame)."""
+    import tempfile
+    from pathlib import Path
+
+    from media_library.services import media_create_from_file, media_process
+
+    item = clip.media_item
+    if item.kind != MediaItem.Kind.VIDEO or item.status != MediaItem.Status.READY:
+        raise ValidationError("Continue works on a ready video clip.", code=SLOT_NOT_VIDEO)
+    at = end_frame_time(clip)
+    existing = MediaItem.objects.filter(
+        owner_id=item.owner_id,
+        kind=MediaItem.Kind.IMAGE,
+        status=MediaItem.Status.READY,
+        metadata__frame_of=item.pk,
+        metadata__frame_at_s=at,
+    ).first()
+    if existing is not None:
+        return existing
+    with item.file.open("rb") as source:
+        image = decode_frame_before(source, at)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "frame.png"
+        image.save(path, format="PNG")
+        frame = media_create_from_file(
+            owner=item.owner,
+            path_or_file=str(path),
+            title=f"{item.title} · frame at {at:.2f} s",
+            source=MediaItem.Source.UPLOAD,
+            metadata={"frame_of": item.pk, "frame_at_s": at},
+        )
+    # Processed here, not left to the media queue: the creator presses Generate next, and
+    # the job's validation wants a ready image (a still is probed in milliseconds; the
+    # queued task then finds it done).
+    return media_process(media_id=frame.pk) or MediaItem.objects.get(pk=frame.pk)

@@ -24,17 +24,29 @@ class SlotForm(forms.Form):
     prompt = forms.CharField(required=False, max_length=5000)
     model = forms.CharField(required=False, max_length=80)
     duration = forms.CharField(required=False, max_length=8)
-    track = forms.IntegerField()
-    start = forms.FloatField(min_value=0)
+    track = forms.IntegerField(required=False)
+    start = forms.FloatField(min_value=0, required=False)
+    # Continue this shot: the slot follows this clip, from this start image.
+    after_clip = forms.IntegerField(required=False)
+    image_id = forms.IntegerField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("after_clip") is None and (
+            data.get("track") is None or data.get("start") is None
+        ):
+            raise forms.ValidationError("Say where the generation goes.")
+        return data
 
 
-def model_choices() -> list[dict]:
-    """Text-to-video models the slot dialog offers, with their durations and price basis
-    (the cost line the composer shows, in short)."""
+def model_choices(*, from_image: bool = False) -> list[dict]:
+    """The models the slot dialog offers (text-to-video, or for Continue those that start
+    from an image), with their durations and price basis (the composer's cost line, in
+    short)."""
     out = []
     for spec in catalog.offered_models():
         available, _reason = catalog.available(spec)
-        if not available or spec.needs_image or not spec.durations:
+        if not available or spec.needs_image != from_image or not spec.durations:
             continue
         out.append(
             {
@@ -74,9 +86,11 @@ def slot_create(request, pk: int):
     form = SlotForm(request.POST)
     if not form.is_valid():
         field, errors = next(iter(form.errors.items()))
-        return refusal(f"{field}: {errors[0]}")
+        return refusal(errors[0] if field == "__all__" else f"{field}: {errors[0]}")
     data = form.cleaned_data
     params = {"prompt": data["prompt"], "duration": data["duration"] or None}
+    if data["image_id"] is not None:
+        params["image_id"] = data["image_id"]
     try:
         slot_services.slot_create(
             timeline=timeline,
@@ -85,6 +99,7 @@ def slot_create(request, pk: int):
             params=params,
             track=data["track"],
             start_s=data["start"],
+            after_clip=data["after_clip"],
         )
     except ValidationError as exc:
         return refused_edit(exc)
@@ -95,7 +110,35 @@ def slot_create(request, pk: int):
     return timeline_response(request, timeline)
 
 
-ACTIONS = ("cancel", "retry", "place", "remove")
+@login_required
+@require_POST
+def slot_continue(request, pk: int):
+    """Continue this shot: the clip's frame at its out point becomes the start image of a
+    slot right after it. Answers the dialog, prefilled (prompt of the clip's generation,
+    image-to-video models, the frame)."""
+    timeline = owned_timeline(request, pk)
+    try:
+        clip_id = int(request.POST.get("clip", ""))
+    except ValueError:
+        return refusal("Select a clip to continue.")
+    clip = found_or_404(selectors.clip_get, timeline=timeline, clip_id=clip_id)
+    try:
+        frame = slot_services.clip_end_frame(clip=clip)
+    except ValidationError as exc:
+        return refused_edit(exc)
+    models = model_choices(from_image=True)
+    return render(
+        request,
+        "editor/partials/slot_form.html",
+        {
+            "timeline": timeline,
+            "models": models,
+            "default_model": models[0]["id"] if models else "",
+            "continue_clip": clip,
+            "frame": frame,
+            "prompt": selectors.clip_generation_prompt(clip=clip),
+        },
+    )
 
 
 @login_required

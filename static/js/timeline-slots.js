@@ -1,6 +1,7 @@
 // Generation slots on the timeline: "Generate here" (the ✦ Generate button, the G key at the
-// playhead, or right-click on a video track), the dialog that starts one, and each slot's
-// buttons (cancel, retry, place, remove). The slots themselves are server-rendered
+// playhead, or right-click on a video track), "Continue this shot" (right-click a video
+// clip, or C on the selected one), the dialog that starts one, and each slot's buttons
+// (cancel, retry, place, remove). The slots themselves are server-rendered
 // (editor/partials/slot.html) and kept live by pushes; this module only sends requests. It
 // uses timeline-core's edit path (same refusal toasts, same swap) and document-level
 // listeners, so it never needs hooks in the other editor modules.
@@ -26,13 +27,32 @@ function defaultTrack() {
   return document.querySelector("#editor .tl-track-video")?.dataset.trackId || "";
 }
 
-async function openDialog({ track, start }) {
+function openDialog({ track, start }) {
   const url = base();
   if (!url) return;
   const query = new URLSearchParams({ track: track || "", start: (Math.max(0, start) || 0).toFixed(2) });
+  showDialog(fetch(`${url}slots/form/?${query}`, { credentials: "same-origin", headers: { "HX-Request": "true" } }));
+}
+
+// Continue this shot: the server extracts the clip's last frame and answers the dialog
+// prefilled for a slot right after the clip.
+function openContinue(clipId) {
+  const url = base();
+  if (!url || !clipId) return;
+  showDialog(
+    fetch(`${url}slots/continue/`, {
+      method: "POST",
+      body: new URLSearchParams({ clip: clipId }),
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf(), "HX-Request": "true" },
+    }),
+  );
+}
+
+async function showDialog(request) {
   let html;
   try {
-    const res = await fetch(`${url}slots/form/?${query}`, { credentials: "same-origin", headers: { "HX-Request": "true" } });
+    const res = await request;
     if (!res.ok) throw new Error(await res.text());
     html = await res.text();
   } catch (err) {
@@ -157,7 +177,8 @@ document.addEventListener("click", (event) => {
   }
   const item = event.target.closest?.("[data-slot-menu-item]");
   closeMenu();
-  if (item) openDialog({ track: item.dataset.track, start: parseFloat(item.dataset.start) });
+  if (item?.dataset.continue) openContinue(item.dataset.continue);
+  else if (item) openDialog({ track: item.dataset.track, start: parseFloat(item.dataset.start) });
 });
 
 // --- Right-click on a video track: "Generate here" ----------------------------------------
@@ -189,6 +210,11 @@ document.addEventListener("contextmenu", (event) => {
   menu.className = "tl-slot-menu";
   menu.setAttribute("role", "menu");
   if (clip) {
+    if (clip.dataset.kind === "video") {
+      const cont = menuButton("✦ Continue this shot (from its last frame)", track, 0);
+      cont.dataset.continue = clip.dataset.clipId;
+      menu.append(cont);
+    }
     const end = parseFloat(clip.dataset.start) + parseFloat(clip.dataset.out) - parseFloat(clip.dataset.in);
     menu.append(menuButton(`✦ Generate after this clip (${end.toFixed(2)} s)`, track, end));
   } else {
@@ -202,11 +228,19 @@ document.addEventListener("contextmenu", (event) => {
   menu.querySelector("button")?.focus();
 });
 
+// G: generate at the playhead. C: continue the selected video clip.
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") closeMenu();
-  if ((event.key !== "g" && event.key !== "G") || event.ctrlKey || event.metaKey || event.altKey) return;
+  const key = event.key.toLowerCase();
+  if ((key !== "g" && key !== "c") || event.ctrlKey || event.metaKey || event.altKey) return;
   if (!editorEl() || document.querySelector("dialog[open]")) return;
   if (event.target.closest?.("input, textarea, select, [contenteditable]")) return;
   event.preventDefault();
-  openDialog({ track: defaultTrack(), start: state.playhead });
+  if (key === "g") {
+    openDialog({ track: defaultTrack(), start: state.playhead });
+    return;
+  }
+  const video = [...state.selection].map((id) => document.getElementById(`clip-${id}`)).find((el) => el?.dataset.kind === "video" && el.dataset.trackKind === "video");
+  if (video) openContinue(video.dataset.clipId);
+  else toast("Select a video clip to continue it (C).");
 });

@@ -387,3 +387,97 @@ def test_slot_buttons_and_owner_scoping(browser, timeline, user, other_user, v1,
     assert cancel.status_code == 200 and b'data-slot-action="retry"' in cancel.content
     assert browser.post(own_url).status_code == 200
     assert not Slot.objects.filter(pk=slot.pk).exists()
+
+
+# --- Continue this shot ---------------------------------------------------------------------
+
+
+def decoded_frames(path) -> list:
+    import av
+
+    with av.open(str(path)) as container:
+        return [f.to_image() for f in container.decode(video=0)]
+
+
+def mean_diff(a, b) -> float:
+    from PIL import ImageChops, ImageStat
+
+    return sum(ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB"))).mean) / 3
+
+
+@pytest.fixture
+def real_video(user, media_root, tmp_path):
+    from media_library.services import media_create_from_file, media_process
+    from media_library.testing import make_video
+
+    path = make_video(tmp_path / "shot.mp4", seconds=3.0, width=160, height=90, fps=24)
+    item = media_create_from_file(
+        owner=user, path_or_file=str(path), title="Harbour", source=MediaItem.Source.UPLOAD
+    )
+    return media_process(media_id=item.pk), path
+
+
+def test_continue_takes_the_frame_at_the_clips_out_point(timeline, user, v1, real_video):
+    item, path = real_video
+    (clip,) = services.clip_add(
+        timeline=timeline, media_item=item, start_s=0, track=v1, in_s=0.5, out_s=1.5
+    )
+    frame = slots.clip_end_frame(clip=clip)
+    assert (frame.kind, frame.status, frame.owner) == ("image", "ready", user)
+    frames = decoded_frames(path)
+    with frame.file.open("rb") as fh:
+        from PIL import Image
+
+        got = Image.open(fh).copy()
+    # 1.5 s at 24 fps: frame 36 starts at the out point, so frame 35 is the last one shown.
+    assert mean_diff(got, frames[35]) < 1.0
+    assert mean_diff(got, frames[36]) > 2.0 and mean_diff(got, frames[12]) > 2.0
+    # A second Continue of the same out point reuses the frame.
+    assert slots.clip_end_frame(clip=clip).pk == frame.pk
+
+
+def test_continue_endpoint_prefills_the_dialog(browser, timeline, user, v1, real_video, settings):
+    settings.FAL_KEY = "test-key"
+    item, _ = real_video
+    (clip,) = services.clip_add(timeline=timeline, media_item=item, start_s=0, track=v1)
+    GenerationJob.objects.create(
+        owner=user, model_id="local", provider="local", prompt="a harbour at dawn", media_item=item
+    )
+    response = browser.post(reverse("editor:slot_continue", args=[timeline.pk]), {"clip": clip.pk})
+    assert response.status_code == 200, response.content
+    html = response.content.decode()
+    assert "Continue this shot" in html and "a harbour at dawn" in html
+    assert f'name="after_clip" value="{clip.pk}"' in html
+    # Only models that start from an image are offered.
+    assert 'value="hailuo-i2v"' in html and 'value="hailuo"' not in html
+
+
+def test_continue_refuses_an_image_clip(browser, timeline, user, v1):
+    card = MediaItem.objects.create(
+        owner=user, kind="image", title="c", file="u/c.png", status="ready"
+    )
+    (clip,) = services.clip_add(timeline=timeline, media_item=card, start_s=0, track=v1)
+    response = browser.post(reverse("editor:slot_continue", args=[timeline.pk]), {"clip": clip.pk})
+    assert response.status_code == 400 and b"ready video clip" in response.content
+
+
+def test_a_continue_slot_starts_after_the_clip_from_its_frame(
+    browser, timeline, user, v1, real_video, enqueued
+):
+    item, _ = real_video
+    (clip,) = services.clip_add(timeline=timeline, media_item=item, start_s=1, track=v1, out_s=2)
+    frame = slots.clip_end_frame(clip=clip)
+    response = browser.post(
+        reverse("editor:slot_create", args=[timeline.pk]),
+        {
+            "prompt": "and then",
+            "model": "hailuo-i2v",
+            "duration": "6",
+            "after_clip": clip.pk,
+            "image_id": frame.pk,
+        },
+    )
+    assert response.status_code == 200, response.content
+    slot = Slot.objects.get()
+    assert (slot.track_id, slot.start_s) == (v1.pk, 3.0)
+    assert slot.job.params["image_id"] == frame.pk and slot.job.model_id == "hailuo-i2v"
