@@ -175,3 +175,51 @@ def test_a_fal_slot_fills_with_the_delivered_length(user, timeline, v1, fal):
     exact = abs(clip.duration_s - 6.0) < 0.001
     assert slot.fill_mode == ("exact" if exact else "resized")
     assert exact or "6.00 s asked" in slot.fill_note
+
+
+def test_continue_sends_the_clips_frame_at_its_out_point_to_the_provider(
+    user, timeline, v1, fal, tmp_path
+):
+    import io
+
+    import av
+    from PIL import Image, ImageChops, ImageStat
+
+    from media_library.services import media_create_from_file
+    from media_library.testing import make_video
+
+    path = make_video(tmp_path / "harbour.mp4", seconds=3.0, width=320, height=180, fps=24)
+    item = media_create_from_file(
+        owner=user, path_or_file=str(path), title="Harbour", source=MediaItem.Source.UPLOAD
+    )
+    wait_for(
+        lambda: MediaItem.objects.get(pk=item.pk).status == MediaItem.Status.READY,
+        timeout=60,
+        what="the clip processed",
+    )
+    item.refresh_from_db()
+    (clip,) = services.clip_add(timeline=timeline, media_item=item, start_s=0, track=v1, out_s=2.0)
+    frame = slots.clip_end_frame(clip=clip)
+    slot = slots.slot_create(
+        timeline=timeline,
+        user=user,
+        model_id="hailuo-i2v",
+        params={"prompt": "the boat leaves the harbour", "duration": 6, "image_id": frame.pk},
+        after_clip=clip,
+    )
+    assert (slot.track_id, slot.start_s) == (v1.pk, 2.0)
+    slot = wait_filled(slot, timeout=60)
+
+    (upload,) = fal.uploads.values()
+    sent = Image.open(io.BytesIO(upload["data"])).convert("RGB")
+    with av.open(str(path)) as container:
+        decoded = [f.to_image() for f in container.decode(video=0)]
+
+    def diff(a, b):
+        return sum(ImageStat.Stat(ImageChops.difference(a, b.resize(a.size))).mean) / 3
+
+    # Out point 2.0 s at 24 fps: frame 47 is the last one on screen before it.
+    assert diff(sent, decoded[47]) < 2.0
+    assert diff(sent, decoded[48]) > 2.0 and diff(sent, decoded[0]) > 2.0
+    # And the clip it brought back follows the continued one.
+    assert Clip.objects.get(pk=slot.clip_id).start_s == 2.0
