@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
+
 from project.live import broadcast_on_commit, render_fragment
 
-from .models import GenerationJob
+from .models import GenerationJob, JobStatus
 
 logger = logging.getLogger(__name__)
 
 JOB_CARD = "generation/partials/job_card.html"
 JOB_LIST_SELECTOR = "#job-list"
+# How many waiting cards one move of the local renderer's line re-pushes: the front of the
+# line, whose words change; the cards further back update as they come within reach.
+LINE_PUSH_LIMIT = 50
 
 
 def _fresh(job_id: int) -> GenerationJob | None:
@@ -40,6 +45,26 @@ def push_job(job: GenerationJob, *, insert: bool = False) -> None:
         return job_card_html(fresh, oob=True, insert=insert) if fresh else ""
 
     broadcast_on_commit(owner_id, html)
+    if job.status in (JobStatus.CANCELLED, JobStatus.FAILED):
+        # A local job leaving the line (cancelled or failed while waiting, or freeing its
+        # slot) moves everyone behind it up.
+        from .services.providers import is_local  # lazy: the services import this module
+
+        if is_local(job.provider):
+            push_local_line()
+
+
+def push_local_line() -> None:
+    """Re-push the cards of the jobs waiting for a local render slot, after commit: the
+    line moved (a job ahead started, was cancelled or failed), so each card shows its new
+    place and ETA (read as it renders). Bounded by LINE_PUSH_LIMIT."""
+    from .selectors import local_line_waiting  # lazy: the selectors import the services
+
+    def send() -> None:
+        for waiting in local_line_waiting(limit=LINE_PUSH_LIMIT):
+            push_job(waiting)
+
+    transaction.on_commit(send)
 
 
 def push_jobs_of_media_item(*, media_item_id: int) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from ..live import push_local_line
 from ..models import GenerationJob, JobStatus
 from ..providers.base import ErrorCode
 from ..rendering import RenderCancelled, settings_for
@@ -51,6 +52,8 @@ def job_render_local(*, job_id: int) -> None:
     try:
         if job.status == JobStatus.IN_QUEUE:
             job = job_mark_running(job, progress=0, progress_estimated=False)
+            # Out of the line: every job behind it is one place nearer a slot.
+            push_local_line()
     except IllegalTransition:
         return
 

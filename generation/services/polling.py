@@ -22,6 +22,7 @@ from .scheduling import (
     enqueue,
     hard_limit_s,
     poll_interval_s,
+    remaining_run_s,
     retry_policy,
     schedule_poll,
     typical_run_s,
@@ -100,16 +101,16 @@ def estimated_progress(job: GenerationJob, now) -> float:
     return round(min(ESTIMATE_CAP, 100.0 * elapsed / max(1.0, typical_run_s(job))), 1)
 
 
-def _eta(job: GenerationJob, now, progress: float | None):
+def _eta(job: GenerationJob, now, progress: float | None, *, ahead: int | None = None):
     typical = typical_run_s(job)
     if job.status == JobStatus.IN_QUEUE:
-        return now + timedelta(seconds=typical)
+        # The provider's position counts from 0 (next to run): that many runs of the model
+        # ahead, then this one. How many the provider runs at once is not published, so
+        # one at a time: an ETA that errs long rather than promising too soon.
+        return now + timedelta(seconds=typical * ((ahead or 0) + 1))
     started = job.running_at or now
     elapsed = (now - started).total_seconds()
-    if progress and progress >= 5:
-        remaining = elapsed * (100.0 - progress) / progress
-    else:
-        remaining = max(0.0, typical - elapsed)
+    remaining = remaining_run_s(typical_s=typical, elapsed_s=elapsed, progress=progress)
     return now + timedelta(seconds=remaining)
 
 
@@ -164,7 +165,7 @@ def apply_report(job: GenerationJob, report: StatusReport) -> None:
             job_update_live(
                 job,
                 queue_position=report.queue_position,
-                eta_at=_eta(job, now, None),
+                eta_at=_eta(job, now, None, ahead=report.queue_position),
                 logs_tail=logs,
             )
     schedule_poll(job, poll_interval_s(job))

@@ -3,8 +3,10 @@ that enqueues pipeline tasks (always after commit)."""
 
 from __future__ import annotations
 
+import heapq
 import random
 import threading
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,15 +23,47 @@ from ..providers.base import ProviderError
 
 
 def _catalog_entry(job: GenerationJob):
+    return _spec(job.model_id)
+
+
+def _spec(model_id: str):
     try:
-        return catalog.get(job.model_id)
+        return catalog.get(model_id)
     except KeyError:
         return None
 
 
-def typical_run_s(job: GenerationJob) -> float:
-    spec = _catalog_entry(job)
+def model_typical_run_s(model_id: str) -> float:
+    spec = _spec(model_id)
     return float(spec.typical_run_s) if spec else 120.0
+
+
+def typical_run_s(job: GenerationJob) -> float:
+    return model_typical_run_s(job.model_id)
+
+
+def remaining_run_s(*, typical_s: float, elapsed_s: float, progress: float | None) -> float:
+    """How long a running job should still take: from its own progress once that means
+    something (5 %), else from the model's typical run time."""
+    if progress and progress >= 5:
+        return max(0.0, elapsed_s * (100.0 - progress) / progress)
+    return max(0.0, typical_s - elapsed_s)
+
+
+def line_eta_s(*, busy_s: Iterable[float], ahead_s: Iterable[float], own_s: float) -> float:
+    """Seconds until a job waiting in a line for render slots should be done.
+
+    `busy_s`: what each occupied slot still needs (one entry per slot; an empty list means
+    one slot, free now); `ahead_s`: the typical run of each job ahead, in line order;
+    `own_s`: this job's own typical run. Each job ahead takes the slot that frees first,
+    then this one does: with n equal jobs ahead and c slots that is about
+    own × (n / c) + own, the remaining time of the running renders included.
+    """
+    slots = [max(0.0, float(s)) for s in busy_s] or [0.0]
+    heapq.heapify(slots)
+    for run_s in ahead_s:
+        heapq.heapreplace(slots, slots[0] + max(0.0, float(run_s)))
+    return slots[0] + max(0.0, float(own_s))
 
 
 def hard_limit_s(job: GenerationJob) -> float:
@@ -198,8 +232,11 @@ __all__ = [
     "hard_limit_s",
     "lease_heartbeat",
     "lease_s",
+    "line_eta_s",
+    "model_typical_run_s",
     "poll_interval_s",
     "release_lease",
+    "remaining_run_s",
     "retry_policy",
     "schedule_poll",
     "typical_run_s",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import template
 from django.utils import timezone
 
 from generation import catalog
+from generation.selectors import local_line_place
+from generation.services.providers import is_local
 
 register = template.Library()
 
@@ -27,15 +31,69 @@ def model_name(model_id: str) -> str:
     return catalog.get(model_id).name if catalog.exists(model_id) else model_id
 
 
+# How a provider is named in "3rd in line at fal".
+PROVIDER_NAMES = {"fal": "fal", "replicate": "Replicate"}
+LOCAL_WAITING = "Waiting for a render slot"
+
+
+def provider_name(provider: str) -> str:
+    return PROVIDER_NAMES.get(provider, provider)
+
+
+def ordinal(n: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 23 -> '23rd'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 @register.filter
 def status_words(job) -> str:
-    words = STATUS_WORDS.get(job.status, job.status)
-    if job.status == "in_queue" and job.queue_position is not None:
-        # Providers count from 0 (fal: 0 = next to run); people count from 1.
-        words = f"{words} — position {job.queue_position + 1}"
     if job.is_live and job.cancel_requested:
-        words = "Cancelling…"
-    return words
+        return "Cancelling…"
+    if job.status == "in_queue":
+        return (
+            LOCAL_WAITING if is_local(job.provider) else f"Queued at {provider_name(job.provider)}"
+        )
+    return STATUS_WORDS.get(job.status, job.status)
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """What a waiting card says: `words` ("Waiting for a render slot — 2nd in line") and,
+    when known, `until` (epoch seconds the job should be done, for the countdown)."""
+
+    words: str
+    until: float | None = None
+
+    @property
+    def eta_words(self) -> str:
+        if self.until is None:
+            return ""
+        return about_words(self.until - timezone.now().timestamp())
+
+
+def about_words(seconds: float) -> str:
+    return f"about {_clock(seconds)}" if seconds > 0 else "any moment"
+
+
+@register.filter
+def queue_info(job) -> QueueInfo | None:
+    """The line a waiting job stands in: the local renderer's (its place read from the
+    database, generation.selectors.local_line_place) or the provider's (the position the
+    provider last reported, which counts from 0 = next to run). None for other states."""
+    if job.status != "in_queue" or not job.is_live:
+        return None
+    if is_local(job.provider):
+        place = local_line_place(job=job)
+        if place is None:
+            return QueueInfo(LOCAL_WAITING)
+        words = f"{LOCAL_WAITING} — {ordinal(place.position)} in line"
+        return QueueInfo(words, place.eta_at.timestamp())
+    until = job.eta_at.timestamp() if job.eta_at else None
+    where = provider_name(job.provider)
+    if job.queue_position is None:
+        return QueueInfo(f"Waiting at {where}", until)
+    return QueueInfo(f"{ordinal(job.queue_position + 1)} in line at {where}", until)
 
 
 def _clock(seconds: float) -> str:

@@ -565,11 +565,13 @@ def test_card_in_provider_queue_counts_positions_from_one(user):
     job = make_job(
         user,
         status=JobStatus.IN_QUEUE,
+        model_id="hailuo",
+        provider="fal",
         queue_position=2,
         eta_at=timezone.now() + timedelta(seconds=90),
     )
     html = render_card(job)
-    assert "In provider queue — position 3" in html
+    assert "3rd in line at fal" in html
     assert 'role="progressbar"' in html and "data-until=" in html and "data-since=" in html
     assert "Cancel" in html and "Retry" not in html
     assert "Use these settings" in html
