@@ -20,9 +20,11 @@ worker does (probe + keyframe poster + filmstrip and refined poster) against one
 facts; the duration is handed to it, which spares it a probe), both followed by the same
 scoring, sprite and JPEG code. Goal >= 2x.
 
-The source clip is made once with PyAV (x264 superfast with film grain, as
-bench/media_probe.py does; `--gop 250` is x264's default keyint, what providers' encoders
-usually leave; `--gop 60` a 2 s GOP) and kept under var/bench/.
+The source clip is made once with ffmpeg (see source_clip; `--gop 250` is x264's default
+keyint, what providers' encoders usually leave: keyframes at 0 and 8.3 s; `--gop 60` a
+2 s GOP) and kept under var/bench/. The keyframes matter: the filmstrip shows a slice's
+keyframe where it has one and decodes forward elsewhere, while one ffmpeg pass decodes
+every frame whatever the GOP.
 """
 
 from __future__ import annotations
@@ -43,22 +45,54 @@ FPS = 30
 
 
 def source_clip(gop: int):
-    from media_library.testing import make_video
-
+    """A 10 s 1080p30 H.264 + AAC clip like a provider's result: ffmpeg's testsrc2 with
+    temporal noise (real-footage bitrate, 10 Mbit/s), x264 superfast with B-frames, and
+    keyframes only where the GOP puts them (testsrc2 has no scene cuts; PyAV clips from
+    media_library.testing get a scene-cut keyframe about every second, which would
+    flatter the keyframe-based filmstrip)."""
     path = VAR / f"poster-src-1080p-gop{gop}.mp4"
     if not path.exists():
         t0 = time.perf_counter()
         tmp = path.with_suffix(".part.mp4")
-        make_video(
-            tmp,
-            seconds=SECONDS,
-            width=SIZE[0],
-            height=SIZE[1],
-            fps=FPS,
-            audio=True,
-            preset="superfast",
-            grain=10.0,
-            gop=gop,
+        subprocess.run(
+            [
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc2=size={SIZE[0]}x{SIZE[1]}:rate={FPS}",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=440:sample_rate=48000",
+                "-t",
+                str(SECONDS),
+                "-vf",
+                "noise=alls=6:allf=t",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "superfast",
+                "-b:v",
+                "10M",
+                "-maxrate",
+                "12M",
+                "-bufsize",
+                "20M",
+                "-g",
+                str(gop),
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-shortest",
+                str(tmp),
+            ],
+            check=True,
         )
         tmp.rename(path)
         print(f"made {path.name} in {time.perf_counter() - t0:.0f} s")
@@ -200,10 +234,9 @@ def pyav_route(path: str) -> int:
     """What the worker does to a video, minus the database."""
     from media_library import processing
 
-    info = processing.probe(path)
-    first = processing.first_thumbnails(path, info)
-    thumbs = processing.video_thumbnails(path, info.duration_s)
-    assert first.poster_jpeg and thumbs.poster_jpeg and thumbs.filmstrip_jpeg
+    first = processing.probe_and_first_images(path)
+    thumbs = processing.video_thumbnails(path, first.info.duration_s)
+    assert first.thumbnails.poster_jpeg and thumbs.poster_jpeg and thumbs.filmstrip_jpeg
     return thumbs.filmstrip_frames
 
 
@@ -278,9 +311,13 @@ def main() -> None:
     clip = source_clip(args.gop)
     data = clip.read_bytes()
     user = make_user()
+    from media_library import processing
+
+    keys = ", ".join(f"{k:.1f}" for k in processing.keyframe_times(str(clip)))
     print(
         f"source: {SECONDS} s {SIZE[0]}x{SIZE[1]} {FPS} fps H.264 keyint {args.gop} + AAC, "
-        f"{len(data) / 1e6:.1f} MB; {args.runs} runs (+1 warm-up); webhook over loopback"
+        f"{len(data) / 1e6:.1f} MB, keyframes at {keys} s; {args.runs} runs (+1 warm-up); "
+        "webhook over loopback"
     )
     rows = run_latency(env, user, data, args.runs)
     print()

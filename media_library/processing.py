@@ -9,6 +9,7 @@ filmstrip, whose frames are also the candidates for the refined poster.
 from __future__ import annotations
 
 import io
+import time
 from array import array
 from dataclasses import dataclass, field
 
@@ -317,25 +318,30 @@ def video_thumbnails(
 def first_keyframe_poster(path: str) -> bytes | None:
     """A JPEG poster from the clip's first non-flat keyframe (among the first
     FIRST_POSTER_KEYFRAMES), or None when no frame decodes."""
-    best, best_score = None, -1.0
     with av.open(path, options=AV_OPEN_OPTIONS) as container:
-        video, _audio = primary_streams(container)
-        if not video:
-            return None
-        stream = video[0]
-        # Frame threading holds each output back until every thread has a frame, which
-        # would decode several keyframes to get the first one; slice threads do not.
-        stream.thread_type = "SLICE"
-        # Only keyframes are decoded; the packets between them are merely demuxed.
-        stream.codec_context.skip_frame = "NONKEY"
-        for n, frame in enumerate(container.decode(stream), start=1):
-            size = _fit(frame.width, frame.height, POSTER_BOX)
-            image = frame.to_image(width=size[0], height=size[1], interpolation="AREA")
-            score = frame_score(image)
-            if score > best_score:
-                best, best_score = image, score
-            if score >= FLAT_SCORE or n >= FIRST_POSTER_KEYFRAMES:
-                break
+        return _first_keyframe_poster(container)
+
+
+def _first_keyframe_poster(container) -> bytes | None:
+    video, _audio = primary_streams(container)
+    if not video:
+        return None
+    stream = video[0]
+    # Frame threading holds each output back until every thread has a frame, which would
+    # decode several keyframes to get the first one; slice threads do not.
+    stream.thread_type = "SLICE"
+    # Only keyframes are decoded; the packets between them are merely demuxed.
+    stream.codec_context.skip_frame = "NONKEY"
+    stream.codec_context.options = {"skip_loop_filter": "all"}  # see video_frames_at
+    best, best_score = None, -1.0
+    for n, frame in enumerate(container.decode(stream), start=1):
+        size = _fit(frame.width, frame.height, POSTER_BOX)
+        image = frame.to_image(width=size[0], height=size[1], interpolation="AREA")
+        score = frame_score(image)
+        if score > best_score:
+            best, best_score = image, score
+        if score >= FLAT_SCORE or n >= FIRST_POSTER_KEYFRAMES:
+            break
     return _jpeg(best) if best is not None else None
 
 
@@ -415,10 +421,37 @@ def first_thumbnails(path: str, info: Probe) -> Thumbnails:
     sounds, their final images. Raises OSError when a video has no decodable frame."""
     if info.kind != "video":
         return thumbnails_for(path, info)
-    poster = first_keyframe_poster(path)
+    return _video_first(first_keyframe_poster(path))
+
+
+def _video_first(poster: bytes | None) -> Thumbnails:
     if poster is None:
         raise OSError("no video frame could be decoded")
     return Thumbnails(poster_jpeg=poster)
+
+
+@dataclass
+class FirstPass:
+    info: Probe
+    thumbnails: Thumbnails
+    probe_s: float
+    images_s: float
+
+
+def probe_and_first_images(path: str) -> FirstPass:
+    """`probe` then `first_thumbnails`, opening a video once: opening runs FFmpeg's stream
+    analysis, which for H.264 decodes the first frame; a second open would pay it again."""
+    started = time.perf_counter()
+    image = _probe_image(path)
+    if image is not None:
+        probed = time.perf_counter()
+        return FirstPass(image, image_poster(path), probed - started, time.perf_counter() - probed)
+    with av.open(path, options=AV_OPEN_OPTIONS) as container:
+        info = _probe_av(container)
+        probed = time.perf_counter()
+        poster = _first_keyframe_poster(container) if info.kind == "video" else None
+    thumbs = _video_first(poster) if info.kind == "video" else thumbnails_for(path, info)
+    return FirstPass(info, thumbs, probed - started, time.perf_counter() - probed)
 
 
 def needs_refining(info: Probe) -> bool:

@@ -233,25 +233,18 @@ def media_process(*, media_id: int) -> MediaItem | None:
 
 
 def _process_first(item: MediaItem) -> MediaItem | None:
-    started = time.perf_counter()
     try:
         with _local_path(item) as path:
-            info = processing.probe(path)
-            probed = time.perf_counter()
-            thumbs = processing.first_thumbnails(path, info)
+            first = processing.probe_and_first_images(path)
     except (OSError, ValueError, processing.av.error.FFmpegError):
         logger.warning("media %s could not be processed", item.pk, exc_info=True)
         return media_mark_failed(media_id=item.pk, message=PROCESSING_FAILED)
-    timings = {
-        "probe": _ms(probed - started),
-        "first_images": _ms(time.perf_counter() - probed),
-    }
     return media_mark_ready(
         media_id=item.pk,
-        info=info,
-        thumbnails=thumbs,
-        refine=processing.needs_refining(info),
-        timings_ms=timings,
+        info=first.info,
+        thumbnails=first.thumbnails,
+        refine=processing.needs_refining(first.info),
+        timings_ms={"probe": _ms(first.probe_s), "first_images": _ms(first.images_s)},
     )
 
 
