@@ -43,6 +43,10 @@ export const SHORTCUTS = [
   { id: "select-all", group: "Selection", keys: [MOD, "A"], label: "Select every clip", match: modded(letter("a")) },
   { id: "select-focused", group: "Selection", keys: ["Enter"], label: "Select the focused clip (Shift: add to the selection)", match: (e, mod) => e.key === "Enter" && !!e.target.closest?.(".tl-clip") },
   { id: "deselect", group: "Selection", keys: ["Esc"], label: "Clear the selection; cancel a drag", match: plain(keyIs("Escape")) },
+  // Generation slots: keys timeline-slots.js handles itself (`elsewhere`); listed here so the
+  // sheet shows them, skipped by timeline.js's dispatch.
+  { id: "generate-here", group: "Generate", keys: ["G"], label: "Generate a clip at the playhead", elsewhere: "timeline-slots.js", match: plain(letter("g")) },
+  { id: "continue-shot", group: "Generate", keys: ["C"], label: "Continue the selected video clip", elsewhere: "timeline-slots.js", match: plain(letter("c")) },
   // View
   { id: "zoom-in", group: "View", keys: ["+"], label: "Zoom in", action: "zoom-in", match: plain(keyIs("+", "=")) },
   { id: "zoom-out", group: "View", keys: ["−"], label: "Zoom out", action: "zoom-out", match: plain(keyIs("-", "_")) },
@@ -50,10 +54,10 @@ export const SHORTCUTS = [
   { id: "shortcuts", group: "View", keys: ["?"], label: "Show these shortcuts", action: "shortcuts", match: plain(keyIs("?")) },
 ];
 
-/** The shortcut a keydown asks for, or null. */
+/** The shortcut a keydown asks for that timeline.js runs, or null. */
 export function shortcutFor(event) {
   const mod = event.ctrlKey || event.metaKey;
-  return SHORTCUTS.find((s) => s.match(event, mod)) || null;
+  return SHORTCUTS.find((s) => !s.elsewhere && s.match(event, mod)) || null;
 }
 
 const keysText = (s) => s.keys.join("+");
