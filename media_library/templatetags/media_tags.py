@@ -12,7 +12,7 @@ from typing import Any
 from django import template
 from django.utils.formats import number_format
 
-from project.money import usd
+from project.templatetags.money import usd
 
 register = template.Library()
 
@@ -182,12 +182,8 @@ def _param_text(key: str, value) -> str:
 
 
 def _cost_text(value) -> str:
-    if value is None or value == "":
-        return ""
-    try:
-        return usd(value)
-    except (TypeError, ValueError, ArithmeticError):
-        return media_value(value)
+    # An unreadable amount (older metadata) is still shown, as it was written.
+    return usd(value) or ("" if value in (None, "") else media_value(value))
 
 
 def generation_facts(metadata: dict | None, *, images: dict | None = None) -> list[Fact]:

@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 from media_library.models import MediaItem, UploadSession
 from media_library.testing import make_video
 from tests.harness.chunked_upload import web_server
-from tests.harness.media_files import delete_media_files
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,12 +22,6 @@ CHUNK = 16 * 1024
 def web(process_env):
     with web_server({**process_env, "UPLOAD_CHUNK_BYTES": str(CHUNK)}) as server:
         yield server
-
-
-@pytest.fixture
-def cleanup_media():
-    yield
-    delete_media_files()
 
 
 def open_workspace(page, base_url):

@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import expect
 
 from generation.models import GenerationJob, JobStatus
-from tests.harness.media_files import delete_media_files
 from tests.harness.processes import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -21,12 +20,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PROMPT = "Fog rolling over a harbour at night, slow pan"
 # Set to a folder to keep screenshots of the checklist at the three layout widths.
 SHOTS = os.environ.get("CUTROOM_SHOTS_DIR")
-
-
-@pytest.fixture
-def cleanup_media():
-    yield
-    delete_media_files()
 
 
 def open_workspace(page, base_url):
