@@ -122,6 +122,12 @@ def _object_info_key(url: str) -> str:
     return f"comfyui:object-info:{server_key(url)}"
 
 
+def forget_server(url: str) -> None:
+    """Drop what this process's cache remembers of a server (its nodes, its silence), as
+    an operator does after reinstalling it; the next call asks it afresh."""
+    cache.delete_many([_down_key(url), _skip_key(url), _object_info_key(url)])
+
+
 def record_progress(prompt_id: str, percent: float) -> None:
     cache.set(progress_key(prompt_id), float(percent), timeout=PROGRESS_TTL_S)
 

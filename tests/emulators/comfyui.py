@@ -392,6 +392,19 @@ class ComfyUIEmulator:
         self.reset_state()
         self.clients = clients
 
+    def forget(self) -> None:
+        """Between tests: the queue, history, counters, records and faults start afresh,
+        every node is installed again and nothing is held."""
+        with self._work:
+            self.reset_state_keep_clients()
+            self.counters = {}
+            self.records = {}
+            self._execution_faults = []
+            self.registry = default_registry()
+            self.ws_delay_s = 0.0
+            self._work.notify_all()
+        self.release()
+
     def remove_node(self, class_type: str) -> None:
         with self._lock:
             self.registry.pop(class_type, None)

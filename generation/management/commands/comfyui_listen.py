@@ -1,0 +1,46 @@
+"""One websocket listener per ComfyUI server (COMFYUI_URLS), forwarding progress to jobs.
+
+    python manage.py comfyui_listen
+
+Connects to ws://<server>/ws?clientId=<COMFYUI_CLIENT_ID> (ComfyUI sends a prompt's
+messages to the client that queued it) and reconnects with backoff when a server goes
+away. Thin: every message goes to services.comfyui_events. Polling /history stays the
+source of truth, so stopping this process only loses live progress detail.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+from django.core.management.base import BaseCommand
+
+from generation.comfyui_listener import listen_forever
+from generation.providers.comfyui import server_urls
+
+logger = logging.getLogger("generation.jobs")
+
+
+class Command(BaseCommand):
+    help = "Forward ComfyUI websocket progress to generation jobs (one listener per server)."
+
+    def handle(self, *args, **options):
+        servers = server_urls()
+        if not servers:
+            self.stdout.write("COMFYUI_URLS is empty: nothing to listen to.")
+            return
+        stop = threading.Event()
+        threads = [
+            threading.Thread(target=listen_forever, args=(url, stop), daemon=True, name=url)
+            for url in servers
+        ]
+        for thread in threads:
+            thread.start()
+        self.stdout.write(json.dumps({"listening": servers}))
+        try:
+            while any(t.is_alive() for t in threads):
+                for thread in threads:
+                    thread.join(timeout=1.0)
+        except KeyboardInterrupt:
+            stop.set()
