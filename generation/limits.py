@@ -2,18 +2,17 @@
 
 `check_and_reserve` runs inside jobs_create_batch's transaction, under a row lock on the user's
 GenerationBudget row: two creates for one user are serialised there, so the budget, the
-concurrency cap and the cooldown cannot be beaten by sending requests in parallel. The
-per-minute rate lives in the Redis cache (shared by every web node).
+concurrency cap, the cooldown and the start rate cannot be beaten by sending requests in
+parallel. The rate is a sliding window over the user's jobs in the database (`_check_rate`).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
+from datetime import timedelta
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -60,33 +59,46 @@ def budget_remaining(user) -> Decimal:
     return max(Decimal("0"), budget.limit_usd - spent - budget.reserved_usd)
 
 
-def _check_rate(user, budget: GenerationBudget, jobs: int) -> None:
+def _check_rate(user, budget: GenerationBudget, jobs: int, now) -> None:
+    """A sliding window: the starts (jobs created, whatever became of them) in the `period`
+    seconds before `now`, counted from the database under the budget row's lock that
+    serialises this user's creates on every web node — so no boundary lets a burst
+    through (a fixed per-minute counter let 13 starts in 38 s across one), and racing
+    requests cannot both take the last place. A refused request starts nothing, so it
+    uses none of the allowance."""
     limit, period = budget.rate
     if limit <= 0:
         return
-    window = int(time.time() // period)
-    key = f"genrate:{user.pk}:{window}"
-    # add() then incr() is atomic on Redis; the key dies with its window.
-    cache.add(key, 0, timeout=period + 5)
-    count = cache.incr(key, jobs)
-    if count > limit:
-        # A refused request starts nothing, so it uses none of the allowance (a batch
-        # refused whole must not eat the room a smaller request would still fit in).
-        cache.decr(key, jobs)
-        retry_after = max(1, math.ceil((window + 1) * period - time.time()))
+    if jobs > limit:
         raise LimitExceeded(
-            f"You can start {limit} generations per {_period_words(period)}. "
-            f"Try again in {retry_after} s.",
-            retry_after,
+            f"The limit is {limit} generations in any {_period_words(period)}; "
+            "ask for fewer variations.",
+            None,
             code="rate",
         )
+    window = GenerationJob.objects.filter(
+        owner=user, created_at__gt=now - timedelta(seconds=period)
+    )
+    started = window.count()
+    if started + jobs <= limit:
+        return
+    # Room for this request once the `leave`-th oldest start has left the window.
+    leave = started + jobs - limit
+    oldest = window.order_by("created_at", "id").values_list("created_at", flat=True)
+    leaves_at = oldest[leave - 1] + timedelta(seconds=period)
+    retry_after = max(1, math.ceil((leaves_at - now).total_seconds()))
+    plural = "s" if started != 1 else ""
+    what = f"You started {started} generation{plural} in the last {_period_words(period)}"
+    if started < limit:
+        what += f" and asked for {jobs} more (the limit is {limit})"
+    raise LimitExceeded(f"{what}; try again in {retry_after} s.", retry_after, code="rate")
 
 
 def _period_words(period: int) -> str:
     return {1: "second", 60: "minute", 3600: "hour", 86400: "day"}.get(period, f"{period} s")
 
 
-def check_and_reserve(*, user, estimate: Decimal, jobs: int = 1) -> Decimal:
+def check_and_reserve(*, user, estimate: Decimal, jobs: int = 1, now=None) -> Decimal:
     """Refuse (LimitExceeded) or reserve `estimate` against the user's monthly budget.
 
     One call per request: `estimate` is the whole request's cost and `jobs` how many jobs
@@ -95,10 +107,11 @@ def check_and_reserve(*, user, estimate: Decimal, jobs: int = 1) -> Decimal:
 
     Must be called inside the transaction that saves the jobs, so a failure later in
     jobs_create_batch rolls the reservation back with it. Returns the amount reserved.
+    `now` is the clock (tests pass their own; the jobs' created_at is the same clock).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("check_and_reserve must run inside jobs_create_batch's transaction")
-    now = timezone.now()
+    now = now or timezone.now()
     # The lock that serialises this user's creates. The first statement must be a write:
     # SQLite takes its write lock then, and a transaction that read first cannot wait for
     # the lock ("database is locked" at once). On PostgreSQL the UPDATE and the FOR UPDATE
@@ -145,7 +158,7 @@ def check_and_reserve(*, user, estimate: Decimal, jobs: int = 1) -> Decimal:
             code="budget",
         )
 
-    _check_rate(user, budget, jobs)
+    _check_rate(user, budget, jobs, now)
 
     budget.reserved_usd += estimate
     budget.last_created_at = now
