@@ -124,6 +124,16 @@ def declared_length(raw) -> int | None:
         return None
 
 
+def chunk_from_request(request) -> dict:
+    """The arguments of `upload_append` a PATCH brings, the same for both doors: the
+    Upload-Offset header, the body as a stream, its declared length."""
+    return {
+        "offset": request.headers.get("Upload-Offset"),
+        "stream": request,
+        "length": declared_length(request.META.get("CONTENT_LENGTH")),
+    }
+
+
 class _Busy(Exception):
     pass
 

@@ -184,11 +184,7 @@ def upload_session(request, upload_id):
             return HttpResponse(status=204)
         else:
             session = uploads.upload_append(
-                owner=request.user,
-                session_id=upload_id,
-                offset=request.headers.get("Upload-Offset"),
-                stream=request,
-                length=uploads.declared_length(request.META.get("CONTENT_LENGTH")),
+                owner=request.user, session_id=upload_id, **uploads.chunk_from_request(request)
             )
             if session.status == session.Status.DONE:
                 response = _card_created(request, session.media_item)

@@ -166,11 +166,7 @@ def upload_status(request, upload_id: uuid.UUID):
 def upload_chunk(request, upload_id: uuid.UUID):
     try:
         session = uploads.upload_append(
-            owner=request.user,
-            session_id=upload_id,
-            offset=request.headers.get("Upload-Offset"),
-            stream=request,
-            length=uploads.declared_length(request.META.get("CONTENT_LENGTH")),
+            owner=request.user, session_id=upload_id, **uploads.chunk_from_request(request)
         )
     except uploads.UploadError as exc:
         return _refused(request, exc)
