@@ -7,8 +7,9 @@ UPLOAD_PARTIAL_DIR (shared by every web node); `offset` counts the bytes durably
 `services.media_upload_create`, so the result is exactly what a single-request upload
 gives, and the partial file is removed.
 
-Every refusal is an UploadError with a `code`; the views map codes to HTTP statuses
-(STATUS below) and never read the message.
+Every refusal is an UploadError with a `code`; `refusal` below is the one mapping to an
+HTTP answer (the status from STATUS, the code, the message, the offset), used by both
+doors (media_library/views.py and generation/api/uploads.py), which never read the message.
 """
 
 from __future__ import annotations
