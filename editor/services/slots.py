@@ -46,6 +46,7 @@ from media_library.models import MediaItem
 from project.live import broadcast_on_commit, render_fragment
 
 from .common import (
+    MAX_TIMELINE_S,
     MIN_CLIP_S,
     Recorder,
     linked_clips,
@@ -224,6 +225,8 @@ def slot_create(
             )
         (job,) = jobs_create_batch(user=user, model_id=model_id, params=params)
         duration = _asked_duration(job)
+        if start + duration > MAX_TIMELINE_S:
+            raise ValidationError("A timeline can be at most six hours long.", code=SLOT_NO_PLACE)
         _refuse_overlap(target, start, start + duration)
         slot = Slot.objects.create(
             timeline=tl, track=target, job=job, start_s=start, duration_s=duration

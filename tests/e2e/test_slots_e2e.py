@@ -131,3 +131,38 @@ def test_second_tab_sees_the_slot_progress_and_fill_live(
     for tab in (page, other):
         expect(tab.locator(f"#clip-{clip.pk}")).to_be_visible()
         expect(tab.locator(f"#slot-{slot.pk}")).to_have_count(0)
+
+
+def test_continue_this_shot_from_the_clips_context_menu(
+    page, daphne_server, celery_worker, make_user, login, tmp_path
+):
+    user = make_user("continuer")
+    login(page, daphne_server.url, "continuer")
+    expect(page.locator(".tl-doc")).to_be_visible()
+    timeline = Timeline.objects.get(owner=user)
+    shot = ready_media(user, tmp_path, "Harbour", seconds=2.0)
+    track = timeline.tracks.get(kind="video")
+    (clip,) = services.clip_add(timeline=timeline, media_item=shot, start_s=0.0, track=track)
+    el = page.locator(f"#clip-{clip.pk}")
+    expect(el).to_be_visible()
+
+    el.click(button="right")
+    item = page.get_by_role("button", name="✦ Continue this shot (from its last frame)")
+    expect(item).to_be_visible()
+    shoot(page, "continue-menu")
+    item.click()
+    dialog = page.locator("#slot-dialog")
+    # The server decodes the frame and registers the image first (a busy test machine
+    # makes that seconds).
+    expect(dialog.get_by_role("heading", name="Continue this shot")).to_be_visible(timeout=20_000)
+    # The start frame was extracted on the server and is shown (it loaded: natural size).
+    frame = dialog.get_by_role("img", name="The start frame: the clip's last frame")
+    expect(frame).to_be_visible()
+    poll(lambda: frame.evaluate("img => img.naturalWidth") > 0, what="the frame image loaded")
+    frame_id = int(frame.get_attribute("data-slot-frame"))
+    stored = poll(lambda: shot.__class__.objects.filter(pk=frame_id).first(), what="frame item")
+    assert stored.kind == "image" and stored.metadata["frame_of"] == shot.pk
+    assert stored.metadata["frame_at_s"] == pytest.approx(clip.out_s - 0.001)
+    shoot(page, "continue-dialog")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()

@@ -111,12 +111,13 @@ def test_after_clip_id_places_the_slot_after_the_clip(api, timeline, v1, user, e
         ({**BODY, "model": "no-such-model"}, "model"),
         (BODY, "start"),  # no place
         ({**BODY, "start": -1}, "start"),  # schema: ge=0
+        ({**BODY, "start": 1e300}, "start"),  # past the six-hour timeline
     ],
 )
 def test_validation_errors_name_the_field(api, timeline, v1, enqueued, body, field):
-    body = dict(body)
+    body = {"track_id": v1.pk, **body}
     if field != "start":
-        body.update(track_id=v1.pk, start=0)
+        body["start"] = 0
     response = api.post(url(timeline), body)
     assert response.status_code == 400, response.content
     assert field in response.json()["errors"], response.json()
