@@ -160,6 +160,8 @@ def fact_text(key: str, value) -> str:
     """A value written for its key: bit rates, `*_s` seconds and `*_ms` milliseconds (or a
     dict of them: {"probe": 33.0} -> "Probe: 33 ms") with their units."""
     key = str(key)
+    if (key == "seed" or key.endswith("_id")) and isinstance(value, int | str):
+        return str(value)  # an identifier: "1234", never "1,234"
     if key.endswith("_ms"):
         if isinstance(value, dict):
             return "; ".join(f"{media_label(k)}: {_milliseconds(v)}" for k, v in value.items())

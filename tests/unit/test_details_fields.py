@@ -143,7 +143,7 @@ def test_generation_facts_are_labelled_fields():
         ("Duration", "5 s"),
         ("Resolution", "1080p"),
         ("Aspect", "16:9"),
-        ("Seed", "1,234"),
+        ("Seed", "1234"),
         ("Sound", "Off"),
         ("Start image", "first frame.png"),
         ("End image", "media 8 (deleted)"),
