@@ -31,7 +31,7 @@ export const SHORTCUTS = [
   { id: "split", group: "Editing", keys: ["S"], label: "Split at playhead", action: "split", match: plain(letter("s")) },
   { id: "delete", group: "Editing", keys: ["Del"], label: "Delete", action: "delete", match: shifted(false, keyIs("Delete", "Backspace")) },
   { id: "ripple-delete", group: "Editing", keys: ["Shift", "Del"], label: "Ripple delete: close the gap", action: "ripple-delete", match: shifted(true, keyIs("Delete", "Backspace")) },
-  { id: "nudge-left", group: "Editing", keys: ["←"], label: "Nudge the selection a frame left (no selection: the playhead)", match: shifted(false, keyIs("ArrowLeft")) },
+  { id: "nudge-left", group: "Editing", keys: ["←"], label: "Nudge the selection a frame left (none: the playhead)", match: shifted(false, keyIs("ArrowLeft")) },
   { id: "nudge-right", group: "Editing", keys: ["→"], label: "Nudge a frame right", match: shifted(false, keyIs("ArrowRight")) },
   { id: "nudge-left-10", group: "Editing", keys: ["Shift", "←"], label: "Nudge 10 frames left", match: shifted(true, keyIs("ArrowLeft")) },
   { id: "nudge-right-10", group: "Editing", keys: ["Shift", "→"], label: "Nudge 10 frames right", match: shifted(true, keyIs("ArrowRight")) },
