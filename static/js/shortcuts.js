@@ -17,7 +17,7 @@ const plain = (test) => (e, mod) => !mod && test(e);
 const modded = (test) => (e, mod) => mod && test(e);
 const shifted = (on, test) => (e, mod) => !mod && e.shiftKey === on && test(e);
 
-export const SHORTCUTS = [
+const SHORTCUTS = [
   // Playback
   { id: "play", group: "Playback", keys: ["Space"], label: "Play / pause", action: "play", match: plain(keyIs(" ", "Spacebar")) },
   { id: "shuttle-back", group: "Playback", keys: ["J"], label: "Play backwards, faster on repeat", action: "shuttle-back", match: plain(letter("j")) },
