@@ -109,13 +109,24 @@ document.body.addEventListener("htmx:afterRequest", (event) => {
 // (editor/partials/export_push.html): a tab that did not start it has no card to replace.
 // Where the tab shows the card already (its own answer, an earlier push), the push replaces
 // it in place instead. Pushes and answers can arrive out of order, so of two copies the one
-// further along wins: a later stage, or at the same stage more progress.
+// further along wins: a later stage, then a later start (a redelivered render starts again
+// from 0 %), then more progress.
 const EXPORT_STAGE = { queued: 0, running: 1, succeeded: 2, failed: 2, cancelled: 2 };
 
 function exportRank(card) {
   const bar = card.querySelector("[aria-valuenow]");
-  const pct = parseFloat(bar?.getAttribute("aria-valuenow") || "0") || 0;
-  return (EXPORT_STAGE[card.dataset.status] ?? 0) * 1000 + pct;
+  return [
+    EXPORT_STAGE[card.dataset.status] ?? 0,
+    parseFloat(card.dataset.started || "0") || 0,
+    parseFloat(bar?.getAttribute("aria-valuenow") || "0") || 0,
+  ];
+}
+
+/** -1, 0 or 1 as card a is behind, level with or further along than card b. */
+function compareExports(a, b) {
+  const [ra, rb] = [exportRank(a), exportRank(b)];
+  for (let i = 0; i < ra.length; i += 1) if (ra[i] !== rb[i]) return ra[i] < rb[i] ? -1 : 1;
+  return 0;
 }
 
 document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
@@ -124,7 +135,7 @@ document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
   for (const card of [...fragment.querySelectorAll(".export-card")]) {
     const shown = document.getElementById(card.id);
     if (!shown) continue;
-    if (exportRank(card) >= exportRank(shown)) {
+    if (compareExports(card, shown) >= 0) {
       shown.replaceWith(card);
       window.htmx?.process(card);
     } else {
@@ -145,7 +156,7 @@ function dedupeExports() {
     const other = kept.get(card.id);
     if (!other) {
       kept.set(card.id, card);
-    } else if (exportRank(card) > exportRank(other)) {
+    } else if (compareExports(card, other) > 0) {
       other.replaceWith(card);
       kept.set(card.id, card);
     } else {

@@ -12,6 +12,7 @@ from django.urls import reverse
 from editor import services
 from editor.live import export_fragment
 from editor.models import Clip, Track
+from editor.services.exports import export_mark_running
 from editor.templatetags.editor_tags import timecode
 from media_library.models import MediaItem
 
@@ -69,6 +70,11 @@ def test_export_push_inserts_into_the_list_and_the_card_carries_no_oob_of_its_ow
     assert html.count("hx-swap-oob") == 1
     assert f'id="export-{export.pk}"' in html
     assert 'data-status="queued"' in html
+    # A render's start orders two copies of its card (a redelivered render restarts at 0 %).
+    assert 'data-started="0"' in html
+    running = export_mark_running(export_id=export.pk)
+    started = re.search(r'data-started="([\d.]+)"', export_fragment(running)).group(1)
+    assert float(started) == pytest.approx(running.started_at.timestamp(), abs=1e-3)
 
 
 def test_the_export_answer_is_the_bare_card(client_in, timeline, media):
