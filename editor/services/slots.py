@@ -4,6 +4,8 @@
         validates the place, then starts the job through generation's own
         `jobs_create_batch` (same validation, pricing, budget and limits as every other
         door) in the same transaction: a refused job leaves no slot, a refused place no job.
+        After a clip, the later clips of the track move right to make room (one undoable
+        edit); at a start time, a busy place is refused.
     slot_delete(*, slot)       removes the slot; a live job is cancelled (generation's
                                `job_cancel`, whose rules settle or release the reservation).
     slot_cancel(*, slot)       cancel its running job; the slot stays with Retry.
@@ -227,12 +229,35 @@ def slot_create(
         duration = _asked_duration(job)
         if start + duration > MAX_TIMELINE_S:
             raise ValidationError("A timeline can be at most six hours long.", code=SLOT_NO_PLACE)
+        if after_clip is not None:
+            # Inserted after a clip (Continue this shot): the clips after it move right to
+            # make room, as one undoable edit, rather than refusing a busy track.
+            _make_room(tl, target, start, duration)
         _refuse_overlap(target, start, start + duration)
         slot = Slot.objects.create(
             timeline=tl, track=target, job=job, start_s=start, duration_s=duration
         )
         _push_timeline(tl)
     return slot
+
+
+def _make_room(tl: Timeline, track: Track, start: float, duration: float) -> None:
+    later = list(
+        Clip.objects.select_related("track", "media_item")
+        .filter(track=track, start_s__gte=start - 1e-9)
+        .order_by("start_s", "id")
+    )
+    if not later or later[0].start_s >= start + duration - 1e-9:
+        return
+    shift = ms(start + duration - later[0].start_s)
+    rec = Recorder(tl, "Make room for a generation")
+    group = linked_clips(later)
+    refuse_locked({c.track for c in group})
+    rec.touch_clips(group)
+    for c in group:
+        c.start_s = ms(c.start_s + shift)
+        c.save(update_fields=["start_s"])
+    rec.finish()
 
 
 def _asked_duration(job: GenerationJob) -> float:

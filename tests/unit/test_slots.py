@@ -481,3 +481,21 @@ def test_a_continue_slot_starts_after_the_clip_from_its_frame(
     slot = Slot.objects.get()
     assert (slot.track_id, slot.start_s) == (v1.pk, 3.0)
     assert slot.job.params["image_id"] == frame.pk and slot.job.model_id == "hailuo-i2v"
+
+
+def test_a_slot_after_a_clip_makes_room_by_moving_the_later_clips(timeline, user, v1, enqueued):
+    (a,) = services.clip_add(timeline=timeline, media_item=media(user, 2), start_s=0, track=v1)
+    (b, b_audio) = services.clip_add(
+        timeline=timeline, media_item=media(user, 2, has_audio=True), start_s=2, track=v1
+    )
+    slot = slots.slot_create(
+        timeline=timeline,
+        user=user,
+        model_id="hailuo",
+        params={"prompt": "then", "duration": 6},
+        after_clip=a,
+    )
+    b.refresh_from_db()
+    b_audio.refresh_from_db()
+    assert (slot.start_s, b.start_s, b_audio.start_s) == (2.0, 8.0, 8.0)
+    assert EditOperation.objects.filter(label="Make room for a generation").count() == 1
