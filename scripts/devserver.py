@@ -1,6 +1,7 @@
 """The process manager behind `make run` and `make test`.
 
     python scripts/devserver.py run             # uvicorn + Celery worker with beat
+                                                # (+ comfyui_listen when COMFYUI_URLS is set)
     python scripts/devserver.py exec -- CMD...  # run CMD with a Redis guaranteed
 
 Redis: the configured REDIS_URL if it answers; otherwise a `redis-server` from the PATH
@@ -124,6 +125,14 @@ def stop_on_signals() -> None:
         signal.signal(sig, _interrupt)
 
 
+def comfyui_listener_argv(python: str) -> list[str] | None:
+    """`manage.py comfyui_listen` when ComfyUI servers are configured, else None: with no
+    servers it would print one line and exit, which `run` reads as a crashed process."""
+    if not configured("COMFYUI_URLS", "").strip(" ,"):
+        return None
+    return [python, "manage.py", "comfyui_listen"]
+
+
 def run() -> int:
     stop_on_signals()
     env = dict(os.environ, REDIS_URL=ensure_redis())
@@ -168,6 +177,9 @@ def run() -> int:
         ],
         env,
     )
+    listener = comfyui_listener_argv(python)
+    if listener:
+        start(listener, env)
     print(
         f"\n  Cutroom is starting at  http://{host}:{port}/\n  {credentials}\n  Ctrl-C stops it.\n",
         flush=True,

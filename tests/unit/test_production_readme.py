@@ -79,3 +79,33 @@ def test_the_readme_web_process_is_the_one_make_run_and_the_tests_start():
     assert readme_args == shipped
     # And it never trusts a client-written X-Forwarded-For.
     assert "--no-proxy-headers" in shipped and "--proxy-headers" not in shipped
+
+
+def _devserver(monkeypatch, tmp_path):
+    """scripts/devserver.py as a module, reading a private .env (not the checkout's)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("devserver", ROOT / "scripts" / "devserver.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "ROOT", tmp_path)
+    monkeypatch.delenv("COMFYUI_URLS", raising=False)
+    return module
+
+
+def test_make_run_starts_the_comfyui_listener_only_with_servers(monkeypatch, tmp_path):
+    devserver = _devserver(monkeypatch, tmp_path)
+    assert devserver.comfyui_listener_argv("python") is None
+    (tmp_path / ".env").write_text("COMFYUI_URLS=\n")
+    assert devserver.comfyui_listener_argv("python") is None
+    (tmp_path / ".env").write_text("COMFYUI_URLS=http://gpu1:8188\n")
+    argv = devserver.comfyui_listener_argv("python")
+    assert argv == ["python", "manage.py", "comfyui_listen"]
+    (tmp_path / ".env").unlink()
+    monkeypatch.setenv("COMFYUI_URLS", "http://gpu1:8188,http://gpu2:8188")
+    assert devserver.comfyui_listener_argv("python") == argv
+    # The README's production processes name the very command make run starts.
+    text = (ROOT / "README.md").read_text()
+    processes = text.split("\n### Processes", 1)[1].split("```", 2)[1]
+    assert "\npython " + " ".join(argv[1:]) + "\n" in processes
+    assert "only loses progress detail" in text.split("\n## Production", 1)[1]
