@@ -133,4 +133,7 @@ def generate(request):
     context["notice"] = (
         "Started 1 generation." if len(created) == 1 else f"Started {len(created)} variations."
     )
-    return render(request, "generation/partials/estimate_response.html", context)
+    response = render(request, "generation/partials/estimate_response.html", context)
+    # The composer forgets its saved unsent prompt (static/js/generate.js) only on this.
+    response["HX-Trigger"] = "gen:started"
+    return response

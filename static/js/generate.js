@@ -110,7 +110,9 @@ function tick() {
     const until = parseFloat(el.dataset.until);
     if (Number.isNaN(until)) continue;
     const left = until - now;
-    el.textContent = left > 0 ? `~${fmt(left)} left` : "any moment";
+    // "about 20 s" in a waiting card's line ("2nd in line, about 20 s"), else "~20 s left".
+    if (el.dataset.untilStyle === "about") el.textContent = left > 0 ? `about ${fmt(left)}` : "any moment";
+    else el.textContent = left > 0 ? `~${fmt(left)} left` : "any moment";
   }
   for (const button of document.querySelectorAll("[data-cooldown-until]")) {
     const until = parseFloat(button.dataset.cooldownUntil);
@@ -168,20 +170,120 @@ document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
   }
 });
 
-// "Started 3 variations." is a moment's news; the cards say the rest.
+// --- The composer's notice ("Started 1 generation.") -------------------------------------------
+// One message at a time: whatever the composer asks next (an estimate, another Generate)
+// brings its own answer, so the old notice goes when the request leaves; typing in the
+// prompt clears it too, and it clears itself once read (NOTICE_MS). Never two at once.
+const NOTICE_MS = 8000;
 let noticeTimer = null;
-document.body.addEventListener("htmx:oobAfterSwap", (event) => {
-  const target = event.detail && event.detail.target;
-  if (!target || target.id !== "gen-notice") return;
+let timedNotice = null;
+
+function clearNotice() {
   clearTimeout(noticeTimer);
-  noticeTimer = setTimeout(() => {
-    const notice = document.getElementById("gen-notice");
-    if (notice) notice.textContent = "";
-  }, 8000);
+  timedNotice = null;
+  const notice = document.getElementById("gen-notice");
+  if (notice) notice.textContent = "";
+}
+
+function armNotice() {
+  const notice = document.getElementById("gen-notice");
+  if (!notice || !notice.textContent.trim()) return;
+  // A new notice is a new element (swapped out of band): give it its own full time.
+  if (notice === timedNotice) return;
+  timedNotice = notice;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(clearNotice, NOTICE_MS);
+}
+
+document.body.addEventListener("htmx:beforeRequest", (event) => {
+  const elt = event.detail && event.detail.elt;
+  if (elt && elt.closest && elt.closest("#gen-composer")) clearNotice();
+});
+
+document.addEventListener("input", (event) => {
+  if (event.target && event.target.id === "gen-prompt") clearNotice();
+});
+
+// --- The unsent prompt, kept across reloads --------------------------------------------------
+// In this browser's localStorage under the signed-in user's id (data-user-id on the
+// composer), so another person signing in here never sees it: their page reads only their
+// own key and removes anyone else's, and signing out removes it. Cleared once a generation
+// starts (the server's answer triggers gen:started).
+const DRAFT_PREFIX = "cutroom:composer-draft:";
+
+function draftKey() {
+  const form = document.getElementById("gen-composer");
+  const user = form && form.dataset.userId;
+  return user ? DRAFT_PREFIX + user : null;
+}
+
+function storage() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null; // storage disabled: the draft simply is not kept
+  }
+}
+
+function removeDrafts(keep) {
+  const store = storage();
+  if (!store) return;
+  for (let i = store.length - 1; i >= 0; i -= 1) {
+    const key = store.key(i);
+    if (key && key.startsWith(DRAFT_PREFIX) && key !== keep) store.removeItem(key);
+  }
+}
+
+function saveDraft() {
+  const key = draftKey();
+  const prompt = document.getElementById("gen-prompt");
+  const store = storage();
+  if (!key || !prompt || !store) return;
+  try {
+    if (prompt.value.trim()) store.setItem(key, prompt.value);
+    else store.removeItem(key);
+  } catch {
+    /* quota: the draft is not kept */
+  }
+}
+
+function restoreDraft() {
+  const form = document.getElementById("gen-composer");
+  const prompt = document.getElementById("gen-prompt");
+  const key = draftKey();
+  const store = storage();
+  if (!form || !prompt || !key || !store || form.dataset.draftChecked) return;
+  form.dataset.draftChecked = "1";
+  removeDrafts(key);
+  // A composer that arrives filled ("Use these settings") keeps what it was given.
+  if (prompt.value) return;
+  const saved = store.getItem(key);
+  if (!saved) return;
+  prompt.value = saved;
+  updateCount();
+  // Priced and validated exactly as if the creator had typed it.
+  const fields = document.getElementById("gen-fields");
+  if (fields && window.htmx) window.htmx.trigger(fields, "change");
+}
+
+document.addEventListener("input", (event) => {
+  if (event.target && event.target.id === "gen-prompt") saveDraft();
+});
+
+document.body.addEventListener("gen:started", () => {
+  const key = draftKey();
+  const store = storage();
+  if (key && store) store.removeItem(key);
+});
+
+document.addEventListener("submit", (event) => {
+  if (event.target && event.target.matches && event.target.matches("[data-sign-out]")) removeDrafts(null);
 });
 
 document.body.addEventListener("htmx:afterSettle", () => {
   updateCount();
+  armNotice();
+  restoreDraft();
 });
 
 // --- Source image: drop a media card on the composer ------------------------------------------
@@ -250,6 +352,7 @@ document.addEventListener("change", (event) => {
 });
 
 updateCount();
+restoreDraft();
 tick();
 
 export { revealMedia, updateCount };
