@@ -6,6 +6,7 @@ import logging
 
 from django.template import TemplateDoesNotExist
 
+from editor.models import Export
 from project.live import broadcast_on_commit, render_fragment
 
 logger = logging.getLogger(__name__)
@@ -41,4 +42,13 @@ def export_fragment(export, *, new: bool = False) -> str:
 
 
 def push_export(export, *, new: bool = False) -> None:
-    broadcast_on_commit(export.owner_id, lambda: export_fragment(export, new=new))
+    """Push the export's card after commit, rendered from the row as it is then: the
+    worker's in-memory copy can be older than a cancel the creator pressed meanwhile (its
+    progress push would bring the Cancel button back)."""
+    export_id = export.pk
+
+    def html() -> str:
+        fresh = Export.objects.filter(pk=export_id).select_related("timeline").first()
+        return export_fragment(fresh, new=new) if fresh else ""
+
+    broadcast_on_commit(export.owner_id, html)

@@ -157,3 +157,26 @@ def test_timecode_is_the_transport_and_ruler_format(seconds, shown):
     # Truncated, never rounded up: a playhead at 12.96 s has not reached 0:13.0 yet.
     # The same rule as formatTime in static/js/timeline-core.js.
     assert timecode(seconds) == shown
+
+
+def test_a_progress_push_renders_the_row_not_the_workers_stale_copy(timeline, media, monkeypatch):
+    """The creator cancels while the worker renders: the worker's next progress push must
+    not bring the Cancel button back (it used to render its in-memory copy)."""
+    from editor import live
+    from editor.services.exports import export_cancel, export_set_progress
+
+    services.clip_add(
+        timeline=timeline, media_item=media(), start_s=0, track=lowest_video_track(timeline)
+    )
+    started = services.export_start(timeline=timeline, preset="720p")
+    workers_copy = export_mark_running(export_id=started.pk)
+    export_cancel(export=started)  # the creator's request: flags the row, not workers_copy
+    assert workers_copy.cancel_requested is False
+
+    pushed: list[str] = []
+    monkeypatch.setattr(live, "broadcast_on_commit", lambda _user, html: pushed.append(html()))
+    export_set_progress(export=workers_copy, fraction=0.5, eta_s=3.0)
+    assert len(pushed) == 1
+    assert "Cancelling…" in pushed[0]
+    assert "editor:export_cancel" not in pushed[0] and ">Cancel</button>" not in pushed[0]
+    assert 'data-status="running"' in pushed[0]
