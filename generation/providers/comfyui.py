@@ -122,10 +122,40 @@ def _object_info_key(url: str) -> str:
     return f"comfyui:object-info:{server_key(url)}"
 
 
+def _last_error_key(url: str) -> str:
+    return f"comfyui:last-error:{server_key(url)}"
+
+
 def forget_server(url: str) -> None:
     """Drop what this process's cache remembers of a server (its nodes, its silence), as
     an operator does after reinstalling it; the next call asks it afresh."""
-    cache.delete_many([_down_key(url), _skip_key(url), _object_info_key(url)])
+    cache.delete_many([_down_key(url), _skip_key(url), _object_info_key(url), _last_error_key(url)])
+
+
+def display_url(url: str) -> str:
+    """The server's URL without a reverse proxy's basic-auth password, for the admin."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return parts._replace(netloc=f"{parts.username}:***@{host}{port}").geturl()
+
+
+def server_memory(url: str) -> dict[str, Any]:
+    """What the cache (shared by every worker) knows of a server without asking it:
+    `skipped_until` (epoch s; new submits pass it over until then), `silent_since` (epoch
+    s; its jobs fail once COMFYUI_DOWN_AFTER_S has passed) and `last_error`
+    ({"at", "detail"}: the latest call to it that failed)."""
+    found = cache.get_many([_skip_key(url), _down_key(url), _last_error_key(url)])
+    skipped = found.get(_skip_key(url))
+    return {
+        # Older entries held a bare 1 (no expiry known): shown as skipped, time unknown.
+        "skipped_until": float(skipped) if skipped and float(skipped) > 1 else None,
+        "skipped": bool(skipped),
+        "silent_since": found.get(_down_key(url)),
+        "last_error": found.get(_last_error_key(url)),
+    }
 
 
 def record_progress(prompt_id: str, percent: float) -> None:
@@ -449,26 +479,43 @@ class ComfyUIProvider(Provider):
 
     # --- admin --------------------------------------------------------------------------
     def server_health(self) -> list[dict[str, Any]]:
-        """Each server's queue and devices, for the admin (never raises)."""
+        """Each server's queue and devices (GET /queue, GET /system_stats), for the admin;
+        never raises. `memory` is what submits know of it after this check (a failed
+        check skips the server for new submits, as any failed call does)."""
         rows = []
         for server in server_urls():
-            row: dict[str, Any] = {"url": server, "ok": False, "running": None, "pending": None}
+            row: dict[str, Any] = {
+                "url": server,
+                "ok": False,
+                "running": None,
+                "pending": None,
+                "devices": [],
+                "version": "",
+                "error": "",
+            }
             try:
                 queue = self._queue(server, op="health")
                 stats = self._get_json(server, "/system_stats", op="health")
+                stats = stats if isinstance(stats, dict) else {}
+                system = stats.get("system") if isinstance(stats.get("system"), dict) else {}
                 row.update(
                     ok=True,
                     running=len(queue.get("queue_running") or []),
                     pending=len(queue.get("queue_pending") or []),
                     devices=[
-                        str(d.get("name", "?"))
+                        {
+                            "name": str(d.get("name", "?")),
+                            "vram_total": _bytes(d.get("vram_total")),
+                            "vram_free": _bytes(d.get("vram_free")),
+                        }
                         for d in (stats.get("devices") or [])
                         if isinstance(d, dict)
                     ],
-                    version=str((stats.get("system") or {}).get("comfyui_version", "")),
+                    version=str(system.get("comfyui_version", "")),
                 )
             except ProviderError as exc:
                 row["error"] = exc.detail[:300]
+            row["memory"] = server_memory(server)
             rows.append(row)
         return rows
 
@@ -543,10 +590,24 @@ class ComfyUIProvider(Provider):
             response = caller.call("GET", f"{server}{path}", op=op, job_id=job_id)
         except ProviderError as exc:
             if exc.code in (ErrorCode.NETWORK, ErrorCode.TIMEOUT):
-                cache.set(_skip_key(server), 1, timeout=SKIP_AFTER_FAILURE_S)
+                # The value is the expiry, so the admin can say until when.
+                until = time.time() + SKIP_AFTER_FAILURE_S
+                cache.set(_skip_key(server), until, timeout=SKIP_AFTER_FAILURE_S)
+            self._remember_error(server, exc)
             raise
-        self._raise_for_status(response, server)
+        try:
+            self._raise_for_status(response, server)
+        except ProviderError as exc:
+            self._remember_error(server, exc)
+            raise
         return caller.json(response)
+
+    def _remember_error(self, server: str, exc: ProviderError) -> None:
+        cache.set(
+            _last_error_key(server),
+            {"at": time.time(), "detail": exc.detail[:300]},
+            timeout=PROGRESS_TTL_S * 24,
+        )
 
     def _raise_for_status(self, response: httpx.Response, server: str, *, submit: bool = False):
         code = response.status_code
@@ -600,6 +661,13 @@ def _decode_data_url(url: str) -> tuple[str, bytes]:
         raise ProviderError(
             ErrorCode.INVALID_INPUT, "the start image could not be decoded", permanent=True
         ) from None
+
+
+def _bytes(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _queue_place(queue: dict[str, Any], prompt_id: str) -> int | None:
