@@ -38,6 +38,7 @@ from .schemas import (
     GenerateIn,
     GenerateVideoIn,
     JobOut,
+    JobStatusFilter,
     MediaOut,
     MediaPageOut,
     ModelOut,
@@ -166,10 +167,11 @@ def estimate_cost(request, body: GenerateIn):
 
 
 @api.get("/jobs", response={200: list[JobOut], **ERRORS}, summary="Your jobs, newest first")
-def jobs(request, status: str | None = None, limit: int = 50):
+def jobs(request, status: JobStatusFilter | None = None, limit: int = 50):
+    wanted = status.value if status else None
     return 200, [
         job_out(request, j)
-        for j in selectors.job_list(owner=request.user, status=status, limit=limit)
+        for j in selectors.job_list(owner=request.user, status=wanted, limit=limit)
     ]
 
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from ninja import Field, Schema
 
+from ..models import JobStatus
 from ..services.jobs import MAX_VARIATIONS
+
+# `GET /jobs?status=`: a job status or "live" (every unfinished one). An enum, so anything
+# else is a 422 naming the field (and the choices are in the OpenAPI document) instead of
+# reaching the database (a NUL byte there is a PostgreSQL error, not an empty list).
+JobStatusFilter = Enum(
+    "JobStatusFilter", {value: value for value in ("live", *JobStatus.values)}, type=str
+)
 
 
 class GenerateIn(Schema):

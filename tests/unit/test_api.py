@@ -404,3 +404,22 @@ def test_api_token_command_prints_a_working_token(user, enqueued):
 def test_api_token_command_refuses_unknown_users():
     with pytest.raises(CommandError):
         call_command("api_token", "nobody")
+
+
+@pytest.mark.parametrize("status", ["\x00", "done", "LIVE", "queued'--"])
+def test_the_jobs_status_filter_refuses_anything_but_a_status_or_live(api, status):
+    """A bad filter is the API's 400 naming the field and its choices, never a database
+    error (a NUL byte is one on PostgreSQL) and never a silently empty list."""
+    response = api.get("/api/jobs", status=status)
+    assert response.status_code == 400, response.content
+    assert "'in_queue'" in response.json()["errors"]["status"]
+
+
+def test_the_jobs_status_filter_takes_every_status_and_live(api, user):
+    make_job(user, status=JobStatus.FAILED)
+    for status in ["live", *JobStatus.values]:
+        response = api.get("/api/jobs", status=status)
+        assert response.status_code == 200, (status, response.content)
+    failed = api.get("/api/jobs", status="failed").json()
+    assert [job["status"] for job in failed] == ["failed"]
+    assert api.get("/api/jobs", status="live").json() == []
