@@ -118,7 +118,7 @@ def test_invalid_prompt_shows_its_error_and_blocks_generate(page, fal_daphne, ma
     make_user("writer")
     login(page, fal_daphne.url, "writer")
     open_workspace(page, fal_daphne.url)
-    generate = page.get_by_role("button", name="Generate")
+    generate = page.get_by_role("button", name="Generate", exact=True)
     expect(generate).to_be_disabled()
     expect(page.locator("#gen-reason")).to_have_text("Write a prompt to generate.")
 
@@ -147,7 +147,7 @@ def test_generate_local_progress_then_clip_in_media_panel(
     prompt_box(page).fill(PROMPT)
     page.get_by_role("radiogroup", name="Duration").get_by_text("10 s").click()
     page.get_by_role("radiogroup", name="Resolution").get_by_text("720p").click()
-    page.get_by_role("button", name="Generate").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
 
     card = page.locator("#job-list .job-card").first
     expect(card).to_be_visible()
@@ -193,7 +193,7 @@ def test_cancel_second_job_mid_way_then_retry(
     page.get_by_role("radiogroup", name="Resolution").get_by_text("1080p").click()
     page.get_by_label("Variations").select_option("2")
     expect(page.locator("#gen-cost-amount")).to_have_text("$0.00")
-    page.get_by_role("button", name="Generate").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
     expect(page.locator("#job-list .job-card")).to_have_count(2)
 
     jobs = list(GenerationJob.objects.order_by("id"))
@@ -242,7 +242,7 @@ def test_expensive_fal_model_needs_confirmation(
     expect(page.locator("#gen-cost-amount")).to_have_text("$2.80")
     expect(page.locator("#gen-expensive")).to_contain_text("above your $1.00 warning level")
 
-    page.get_by_role("button", name="Generate").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
     dialog = page.get_by_role("alertdialog", name="Confirm an expensive generation")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("$2.80")
@@ -250,10 +250,10 @@ def test_expensive_fal_model_needs_confirmation(
 
     # Back returns to the composer with nothing started.
     dialog.get_by_role("button", name="Back").click()
-    expect(page.get_by_role("button", name="Generate")).to_be_enabled()
+    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_enabled()
     assert GenerationJob.objects.count() == 0
 
-    page.get_by_role("button", name="Generate").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
     page.get_by_role("button", name="Confirm and generate for $2.80").click()
     card = page.locator("#job-list .job-card").first
     expect(card).to_contain_text("Kling 2.1 Master")
@@ -317,7 +317,7 @@ def test_rate_limited_generate_counts_down_on_the_button(page, daphne_with, make
     login(page, server.url, "hasty")
     open_workspace(page, server.url)
     prompt_box(page).fill("Ink blooming in water, ultra slow motion")
-    generate = page.get_by_role("button", name="Generate")
+    generate = page.get_by_role("button", name="Generate", exact=True)
     generate.click()
     expect(page.locator("#job-list .job-card")).to_have_count(1)
     expect(generate).to_be_enabled()
@@ -351,13 +351,13 @@ def test_image_to_video_takes_an_image_dropped_from_the_media_panel(
     expect(source).to_have_value("")
     prompt_box(page).fill("The boats rock gently as the lights come on")
     expect(page.locator("#gen-reason")).to_contain_text("choose one of your images")
-    expect(page.get_by_role("button", name="Generate")).to_be_disabled()
+    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_disabled()
 
     # Drag the image card from the media panel onto the composer's drop zone.
     page.locator(f"#media-{still.pk}").drag_to(page.locator("[data-image-drop]"))
     expect(source).to_have_value(str(still.pk))
     expect(page.locator("#gen-image-preview")).to_be_visible()
-    expect(page.get_by_role("button", name="Generate")).to_be_enabled()
+    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_enabled()
     expect(page.locator("#gen-cost-amount")).to_have_text(
         "$0.28"
     )  # $0.28 per 5 s (fal, 2026-12-01)

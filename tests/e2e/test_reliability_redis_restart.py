@@ -94,7 +94,7 @@ def test_redis_restart_with_a_browser_connected(page, stack, make_user, login):
     page.get_by_role("textbox", name="Prompt", exact=True).fill(PROMPT)
     page.get_by_role("radiogroup", name="Duration").get_by_text("10 s").click()
     page.get_by_role("radiogroup", name="Resolution").get_by_text("1080p").click()
-    page.get_by_role("button", name="Generate").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
     card = page.locator("#job-list .job-card").first
     expect(card.locator(".job-status")).to_have_text("Generating", timeout=30_000)
 

@@ -1,5 +1,5 @@
 """Slots in Chromium against a real web server and worker (the offline `local` model): a
-creator asks for a shot with "✦ Generate" on the timeline; a second tab on the same
+creator asks for a shot with "✦ Generate here" on the timeline; a second tab on the same
 timeline sees the slot appear, follow its job and turn into the clip, live; an export
 asked for while the slot is unfilled is refused with a sentence naming it; undo of the fill
 brings the slot back and redo fills it again. Screenshots of the slot at three sizes go to
@@ -69,7 +69,7 @@ def test_second_tab_sees_the_slot_progress_and_fill_live(
         expect(tab.locator("#live-indicator")).to_have_attribute("data-state", "connected")
 
     # Ask for a 10 s shot at the playhead (0 s) on the video track.
-    page.get_by_role("button", name="✦ Generate").click()
+    page.get_by_role("button", name="✦ Generate here").click()
     dialog = page.locator("#slot-dialog")
     expect(dialog).to_be_visible()
     dialog.get_by_label("Prompt").fill("a lighthouse at dusk, waves rolling in")
