@@ -319,13 +319,14 @@ def first_keyframe_poster(path: str) -> bytes | None:
     """A JPEG poster from the clip's first non-flat keyframe (among the first
     FIRST_POSTER_KEYFRAMES), or None when no frame decodes."""
     with av.open(path, options=AV_OPEN_OPTIONS) as container:
-        return _first_keyframe_poster(container)
+        return _first_keyframe_poster(container)[0]
 
 
-def _first_keyframe_poster(container) -> bytes | None:
+def _first_keyframe_poster(container) -> tuple[bytes | None, str | None]:
+    """(JPEG poster, the frames' pixel format), or (None, None)."""
     video, _audio = primary_streams(container)
     if not video:
-        return None
+        return None, None
     stream = video[0]
     # Frame threading holds each output back until every thread has a frame, which would
     # decode several keyframes to get the first one; slice threads do not.
@@ -342,7 +343,9 @@ def _first_keyframe_poster(container) -> bytes | None:
             best, best_score = image, score
         if score >= FLAT_SCORE or n >= FIRST_POSTER_KEYFRAMES:
             break
-    return _jpeg(best) if best is not None else None
+    if best is None:
+        return None, None
+    return _jpeg(best), frame.format.name
 
 
 def filmstrip(images: list[Image.Image], *, tile_height: int = TILE_HEIGHT) -> Image.Image:
@@ -446,12 +449,37 @@ def probe_and_first_images(path: str) -> FirstPass:
     if image is not None:
         probed = time.perf_counter()
         return FirstPass(image, image_poster(path), probed - started, time.perf_counter() - probed)
-    with av.open(path, options=AV_OPEN_OPTIONS) as container:
+    with _open_without_analysis_decode(path) as container:
         info = _probe_av(container)
         probed = time.perf_counter()
-        poster = _first_keyframe_poster(container) if info.kind == "video" else None
-    thumbs = _video_first(poster) if info.kind == "video" else thumbnails_for(path, info)
-    return FirstPass(info, thumbs, probed - started, time.perf_counter() - probed)
+        poster, pixel_format = (None, None)
+        if info.kind == "video":
+            poster, pixel_format = _first_keyframe_poster(container)
+    if info.kind != "video":
+        # Sounds are not in a hurry: their facts from a full analysis, as before.
+        info = probe(path)
+        probed = time.perf_counter()
+        return FirstPass(info, thumbnails_for(path, info), probed - started, 0.0)
+    if pixel_format and "pixel_format" not in info.extra:
+        info.extra["pixel_format"] = pixel_format
+    return FirstPass(info, _video_first(poster), probed - started, time.perf_counter() - probed)
+
+
+# Per-stream decoder options for FFmpeg's stream analysis (avformat_find_stream_info),
+# which decodes each stream's first frame to learn the pixel format, although sizes,
+# rates and codecs are in the headers. For a 1080p keyframe that decode is ~40 ms, and
+# the keyframe poster decodes the same frame again and tells the pixel format anyway.
+# Longer than any stream count we accept: PyAV applies entry i to stream i.
+ANALYSIS_WITHOUT_DECODE = [{"skip_frame": "all"}] * 32
+
+
+def _open_without_analysis_decode(path: str):
+    try:
+        return av.open(path, options=AV_OPEN_OPTIONS, stream_options=ANALYSIS_WITHOUT_DECODE)
+    except ValueError:
+        # A format that shows its streams only after the analysis takes no per-stream
+        # options (PyAV refuses them): analyse normally.
+        return av.open(path, options=AV_OPEN_OPTIONS)
 
 
 def needs_refining(info: Probe) -> bool:

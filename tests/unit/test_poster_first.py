@@ -206,3 +206,27 @@ def test_slice_frames_of_a_clip_shorter_than_declared_stop_at_its_end(tmp_path):
     path = make_video(tmp_path / "c.mp4", seconds=1, width=160, height=90, fps=10)
     frames = processing.slice_frames(str(path), 3.0, 6, box=(160, 90))
     assert 1 <= len(frames) < 6
+
+
+@pytest.mark.parametrize(
+    "name, kw",
+    [
+        ("c.mp4", {"audio": True}),
+        ("c.webm", {"codec": "libvpx-vp9", "audio": True}),
+    ],
+)
+def test_first_pass_probes_like_the_full_probe(tmp_path, name, kw):
+    # The first pass opens without FFmpeg's analysis decode; the facts must not change
+    # (the pixel format comes from the decoded keyframe instead).
+    path = str(make_video(tmp_path / name, seconds=1, width=160, height=90, fps=24, **kw))
+    first = processing.probe_and_first_images(path)
+    assert first.info == processing.probe(path)
+    assert first.info.extra["pixel_format"] == "yuv420p" and first.thumbnails.poster_jpeg
+
+
+def test_first_pass_of_a_sound_is_its_full_probe_and_waveform(tmp_path):
+    from media_library.testing import make_audio
+
+    path = str(make_audio(tmp_path / "t.wav"))
+    first = processing.probe_and_first_images(path)
+    assert first.info == processing.probe(path) and first.thumbnails.waveform_png
