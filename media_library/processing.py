@@ -167,7 +167,7 @@ def video_frames_at(
     `keyframes` (seconds), when a keyframe lies between the decoder and the target:
     decoding up to it would be wasted."""
     images: list[Image.Image] = []
-    with av.open(path, options=AV_OPEN_OPTIONS) as container:
+    with _open_without_analysis_decode(path) as container:
         video, _audio = primary_streams(container)
         if not video:
             return images
@@ -223,7 +223,7 @@ def _should_seek(position: float, target: float, keyframes: list[float] | None) 
 def keyframe_times(path: str) -> list[float]:
     """Seconds (from the stream's start) of the video's keyframes, in order, read by
     demuxing without decoding (about 40 ms for a 10 s 1080p clip)."""
-    with av.open(path, options=AV_OPEN_OPTIONS) as container:
+    with _open_without_analysis_decode(path) as container:
         video, _audio = primary_streams(container)
         if not video:
             return []
@@ -239,7 +239,7 @@ def keyframe_times(path: str) -> list[float]:
 def keyframe_images(path: str, times: list[float], *, box: tuple[int, int]) -> list[Image.Image]:
     """The keyframes at `times` (from `keyframe_times`), decoding nothing else."""
     images: list[Image.Image] = []
-    with av.open(path, options=AV_OPEN_OPTIONS) as container:
+    with _open_without_analysis_decode(path) as container:
         stream = primary_streams(container)[0][0]
         stream.thread_type = "SLICE"  # see first_keyframe_poster
         stream.codec_context.skip_frame = "NONKEY"
