@@ -56,6 +56,18 @@ def test_dot_env_file_documents_every_knob():
         assert f"{knob}=" in example, knob
 
 
+def test_dot_env_example_lists_every_comfyui_setting_with_a_comment():
+    import re
+
+    names = re.findall(r"^(COMFYUI_\w+) = ", (ROOT / "project" / "settings.py").read_text(), re.M)
+    assert len(names) >= 6
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    for name in names:
+        at = next((i for i, line in enumerate(lines) if line.startswith(f"{name}=")), None)
+        assert at is not None, f"{name} is missing from .env.example"
+        assert lines[at - 1].startswith("#"), f"{name} has no comment above it"
+
+
 def test_beat_intervals_come_from_settings(settings):
     from project.celery import beat_schedule
 
