@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from editor.models import Clip, Export, Timeline, Track
+from editor.models import Clip, Export, Slot, Timeline, Track
 from editor.services.clips import clip_add
 from editor.services.timelines import timeline_create
 from generation.models import ApiToken, GenerationBudget, GenerationJob, JobStatus, PromptTemplate
@@ -100,6 +100,25 @@ OBJECT_ROUTES = {
     "api:upload_status": (lambda w: {"upload_id": w.upload.pk}, None),
     "api:upload_chunk": (lambda w: {"upload_id": w.upload.pk}, None),
     "api:upload_cancel": (lambda w: {"upload_id": w.upload.pk}, None),
+    "editor:clip_append": (lambda w: {"pk": w.timeline.pk}, lambda w: {"media_id": w.video.pk}),
+    # Generation slots on alice's timeline (the form, a new one, Continue from her clip, and
+    # every action on her slot) and their API (DELETE is among the methods tried).
+    "editor:slot_form": (lambda w: {"pk": w.timeline.pk}, None),
+    "editor:slot_create": (
+        lambda w: {"pk": w.timeline.pk},
+        lambda w: {"model": "local", "prompt": "x", "duration": "4", "track_id": w.track.pk},
+    ),
+    "editor:slot_continue": (lambda w: {"pk": w.timeline.pk}, lambda w: {"clip_id": w.clip.pk}),
+    "editor:slot_action": (
+        lambda w: {"pk": w.timeline.pk, "slot_id": w.slot.pk, "action": "remove"},
+        None,
+    ),
+    "api:create_slot": (
+        lambda w: {"timeline_id": w.timeline.pk},
+        lambda w: {"model": "local", "prompt": "x", "after_clip_id": w.clip.pk},
+    ),
+    "api:list_slots": (lambda w: {"timeline_id": w.timeline.pk}, None),
+    "api:delete_slot": (lambda w: {"timeline_id": w.timeline.pk, "slot_id": w.slot.pk}, None),
 }
 # Every other variant of the derived-file route, and the download form of the file URL.
 EXTRA_FILE_URLS = [
@@ -135,6 +154,9 @@ BODY_REFERENCE_ROUTES = {
     "generation:generate",  # image_id
     "editor:clip_add",  # media_id on mallory's own timeline
     "editor:clips_paste",  # clip_ids from another timeline
+    "editor:clip_append",  # media_id on mallory's own timeline
+    "editor:slot_continue",  # clip_id from another timeline
+    "api:create_slot",  # after_clip_id from another timeline
     "api:generate_video",  # image_media_id
     "api:estimate_cost",  # image_media_id
 }
@@ -248,6 +270,9 @@ def world(user, other_user, settings, tmp_path):
     w.timeline = timeline_create(owner=user, name=f"{SECRET} timeline")
     w.track = w.timeline.tracks.order_by("order").first()
     w.clip = clip_add(timeline=w.timeline, media_item=w.video, start_s=0)[0]
+    w.slot = Slot.objects.create(
+        timeline=w.timeline, track=w.track, job=w.live_job, start_s=10.0, duration_s=4.0
+    )
     w.export = Export.objects.create(
         owner=user,
         timeline=w.timeline,
@@ -279,6 +304,7 @@ def snapshot(w) -> dict:
         "tracks": list(Track.objects.filter(timeline__owner=alice).order_by("pk").values()),
         "clips": list(Clip.objects.filter(track__timeline__owner=alice).order_by("pk").values()),
         "exports": list(Export.objects.filter(owner=alice).order_by("pk").values()),
+        "slots": list(Slot.objects.filter(timeline__owner=alice).order_by("pk").values()),
         "budget": list(GenerationBudget.objects.filter(user=alice).values()),
         "uploads": list(UploadSession.objects.filter(owner=alice).values()),
         "mallory_jobs": GenerationJob.objects.filter(owner=w.mallory).count(),
@@ -302,6 +328,8 @@ def _request(w, method: str, url: str, data=None):
     extra = _api_headers(w) if url.startswith("/api/") else {}
     if method == "GET":
         return w.client.get(url, **extra)
+    if method == "DELETE":
+        return w.client.delete(url, **extra)
     if url.startswith("/api/"):
         return w.client.post(url, data or {}, content_type="application/json", **extra)
     return w.client.post(url, data or {}, HTTP_HX_REQUEST="true")
@@ -317,7 +345,7 @@ def test_object_routes_answer_404_and_change_nothing(
     before = snapshot(world)
     statuses = {}
     with django_capture_on_commit_callbacks(execute=True):
-        for method in ("GET", "POST"):
+        for method in ("GET", "POST", "DELETE"):
             response = _request(world, method, url, data(world) if data else None)
             statuses[method] = response.status_code
             assert SECRET.encode() not in response.content
@@ -393,6 +421,27 @@ def test_ids_of_others_in_a_body_are_refused(world, django_capture_on_commit_cal
             {"clip_ids": str(w.clip.pk), "at": "0"},
         )
         assert pasted.status_code == 404
+        appended = w.client.post(
+            reverse("editor:clip_append", args=[w.mallory_timeline.pk]),
+            {"media_id": w.video.pk},
+            HTTP_HX_REQUEST="true",
+        )
+        assert appended.status_code == 404, appended.content
+        continued = w.client.post(
+            reverse("editor:slot_continue", args=[w.mallory_timeline.pk]),
+            {"clip_id": w.clip.pk},
+            HTTP_HX_REQUEST="true",
+        )
+        assert continued.status_code in (400, 404), continued.content
+        assert SECRET.encode() not in continued.content
+        after_theirs = w.client.post(
+            reverse("api:create_slot", args=[w.mallory_timeline.pk]),
+            {"model": "local", "prompt": "x", "after_clip_id": w.clip.pk},
+            content_type="application/json",
+            **_api_headers(w),
+        )
+        assert after_theirs.status_code in (400, 404), after_theirs.content
+        assert SECRET not in after_theirs.content.decode()
         for name in ("api:generate_video", "api:estimate_cost"):
             response = w.client.post(
                 reverse(name),
