@@ -51,9 +51,8 @@ def status_words(job) -> str:
     if job.is_live and job.cancel_requested:
         return "Cancelling…"
     if job.status == "in_queue":
-        return (
-            LOCAL_WAITING if is_local(job.provider) else f"Queued at {provider_name(job.provider)}"
-        )
+        # Short for the status chip; the card's line says the place ("… — 2nd in line").
+        return "In line" if is_local(job.provider) else f"Queued at {provider_name(job.provider)}"
     return STATUS_WORDS.get(job.status, job.status)
 
 

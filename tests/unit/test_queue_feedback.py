@@ -149,7 +149,8 @@ def test_waiting_local_card_says_its_place_and_when_it_should_be_done(user):
     assert re.search(r"Waiting for a render slot — 2nd in line, about (29|30) s", text), text
     assert 'data-until-style="about"' in html
     assert "Waiting at the provider" not in text
-    assert status_words(mine) == "Waiting for a render slot"
+    assert status_words(mine) == "In line"
+    assert 'aria-label="Local renderer (offline): Waiting for a render slot — 2nd in line"' in html
 
 
 def test_first_in_line_when_the_job_ahead_is_gone(user):
