@@ -57,7 +57,7 @@ def first_run_checklist(*, user) -> Checklist:
         Step(
             "timeline",
             "Drag it to the timeline",
-            "Drag a clip from Media onto a track of the timeline.",
+            "Drag a clip from Media onto a track (or choose Add to timeline in its ⋯ menu).",
             placed,
         ),
         Step("export", "Export", "Press Export in the editor to render the film.", exported),
