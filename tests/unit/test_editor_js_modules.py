@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 JS = Path(__file__).resolve().parents[2] / "static" / "js"
-EDITOR_MODULES = sorted([*JS.glob("timeline*.js"), JS / "preview.js", JS / "media.js"])
+EDITOR_MODULES = sorted(
+    [*JS.glob("timeline*.js"), JS / "preview.js", JS / "media.js", JS / "shortcuts.js"]
+)
 
 DECLARED = re.compile(r"^export\s+(?:async\s+)?(?:function|const|let|class)\s+(\w+)", re.M)
 LISTED = re.compile(r"^export\s*\{([^}]*)\}", re.M)
