@@ -1,6 +1,7 @@
 """The slots API: generations placed on a timeline.
 
     POST   /api/timelines/{id}/slots            start a generation into a slot
+                                                (after a clip, or bridging two clips)
     GET    /api/timelines/{id}/slots            the timeline's slots with their job state
     DELETE /api/timelines/{id}/slots/{slot_id}  remove a slot, cancelling its running job
 
@@ -36,6 +37,7 @@ FIELD_OF_CODE = {
     slot_services.SLOT_NO_PLACE: "start",
     slot_services.SLOT_OVERLAP: "start",
     slot_services.SLOT_BAD_TRACK: "track_id",
+    slot_services.SLOT_NO_BRIDGE: "bridge_to_clip_id",
 }
 
 
@@ -46,6 +48,15 @@ class SlotIn(GenerateIn):
     start: float | None = Field(None, ge=0, description="Where the slot starts, seconds.")
     after_clip_id: int | None = Field(
         None, description="Place the slot right after this clip (instead of `start`)."
+    )
+    bridge_to_clip_id: int | None = Field(
+        None,
+        description="Bridge two shots: the clip that follows `after_clip_id` on its track. "
+        "The model must take a first and a last frame; unless `image_media_id` and "
+        "`end_image_media_id` "
+        "are given, the first clip's frame at its out point and this clip's at its in "
+        "point are used. The slot goes between them; this clip and the later ones move "
+        "right by its length.",
     )
 
 
@@ -110,7 +121,8 @@ def _refused(request, exc: ValidationError):
     summary="Generate into a slot on a timeline",
     description=(
         "The body of /api/generate-video (one job) plus the place: `track_id` and `start`, "
-        "or `after_clip_id`. The clip lands in the slot by itself when the job is done; "
+        "or `after_clip_id` (with `bridge_to_clip_id`: a transition between two clips). "
+        "The clip lands in the slot by itself when the job is done; "
         "follow it with GET …/slots."
     ),
 )
@@ -126,6 +138,7 @@ def create_slot(request, timeline_id: int, body: SlotIn):
             track=body.track_id,
             start_s=body.start,
             after_clip=body.after_clip_id,
+            bridge_to=body.bridge_to_clip_id,
         )
     except ValidationError as exc:
         return _refused(request, exc)

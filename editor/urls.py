@@ -44,6 +44,7 @@ urlpatterns = [
         slot_views.slot_continue,
         name="slot_continue",
     ),
+    path("editor/timelines/<int:pk>/slots/bridge/", slot_views.slot_bridge, name="slot_bridge"),
     path(
         "editor/timelines/<int:pk>/slots/<int:slot_id>/<slug:action>/",
         slot_views.slot_action,

@@ -1,11 +1,14 @@
 """Slots: a generation placed on the timeline (see editor.models.Slot).
 
-    slot_create(*, timeline, user, model_id, params, track=None, start_s=None, after_clip=None)
+    slot_create(*, timeline, user, model_id, params, track=None, start_s=None, after_clip=None,
+                bridge_to=None)
         validates the place, then starts the job through generation's own
         `jobs_create_batch` (same validation, pricing, budget and limits as every other
         door) in the same transaction: a refused job leaves no slot, a refused place no job.
         After a clip, the later clips of the track move right to make room (one undoable
-        edit); at a start time, a busy place is refused.
+        edit); at a start time, a busy place is refused. Bridge (`after_clip` A and
+        `bridge_to` B, the clip right after A on its track): a first-and-last-frame model
+        gets A's frame at its out point and B's at its in point, and the slot goes between.
     slot_delete(*, slot)       removes the slot; a live job is cancelled (generation's
                                `job_cancel`, whose rules settle or release the reservation).
     slot_cancel(*, slot)       cancel its running job; the slot stays with Retry.
@@ -71,6 +74,11 @@ SLOT_OVERLAP = "slot_overlap"  # a clip or another slot is already there
 SLOT_NOT_RETRYABLE = "slot_not_retryable"
 SLOT_NOT_READY = "slot_not_ready"  # Place pressed before the job delivered
 SLOT_BLOCKED = "slot_blocked"  # something now covers the slot's place
+SLOT_NO_BRIDGE = "slot_no_bridge"  # not two touching clips of one track, or the wrong model
+
+# Bridge: B "follows" A when it starts within this of A's end (a frame at 24 fps is 0.042 s;
+# snapping leaves clips exactly touching, hand placement within a frame).
+BRIDGE_GAP_S = 0.05
 
 # The fill task re-checks a processing media item after this many seconds (growing), up
 # to FILL_WAIT_S in all; media processing has its own time limits well inside that.
@@ -195,12 +203,25 @@ def slot_create(
     track: Track | int | None = None,
     start_s: float | None = None,
     after_clip: Clip | int | None = None,
+    bridge_to: Clip | int | None = None,
 ) -> Slot:
     """Place a generation on a video track at `start_s`, or right after `after_clip` (on
-    that clip's track unless `track` is given). Raises ValidationError (the place),
+    that clip's track unless `track` is given); with `bridge_to`, between `after_clip` and
+    that clip (see bridge_frames). Raises ValidationError (the place),
     generation's JobInvalid (the request) or LimitExceeded (budget, rate, concurrency)."""
     if user.pk != timeline.owner_id:
         raise ValidationError("That timeline is not yours.", code=SLOT_BAD_TRACK)
+    if bridge_to is not None:
+        # Checked (and the frames extracted) before anything is written: a refused bridge
+        # changes nothing; the place is checked again under the timeline lock below.
+        a, b = bridge_pair(timeline=timeline, clip_a=after_clip, clip_b=bridge_to)
+        bridge_model_check(model_id)
+        params = dict(params)
+        if not params.get("image_id") or not params.get("end_image_id"):
+            first, last = bridge_frames(clip_a=a, clip_b=b)
+            params["image_id"] = params.get("image_id") or first.pk
+            params["end_image_id"] = params.get("end_image_id") or last.pk
+        after_clip, bridge_to, track = a, b, a.track_id
     with transaction.atomic():
         tl = lock_timeline(timeline)
         if after_clip is not None:
@@ -212,6 +233,8 @@ def slot_create(
                 )
             start = clip.end_s
             target = _video_track(tl, track if track is not None else clip.track_id)
+            if bridge_to is not None:
+                bridge_pair(timeline=tl, clip_a=clip, clip_b=bridge_to)
         elif start_s is not None:
             start = ms(start_s)
             target = _video_track(tl, track)
@@ -584,6 +607,10 @@ def clip_end_frame(*, clip: Clip) -> MediaItem:
     """The frame at the clip's out point as a ready image in the owner's library (made
     once per source and time; a second Continue reuses it). Decoded on the server with
     PyAV from the stored file, saved as PNG (lossless: the provider gets that frame)."""
+    return _clip_frame(clip, end_frame_time(clip))
+
+
+def _clip_frame(clip: Clip, at: float) -> MediaItem:
     import tempfile
     from pathlib import Path
 
@@ -591,8 +618,9 @@ def clip_end_frame(*, clip: Clip) -> MediaItem:
 
     item = clip.media_item
     if item.kind != MediaItem.Kind.VIDEO or item.status != MediaItem.Status.READY:
-        raise ValidationError("Continue works on a ready video clip.", code=SLOT_NOT_VIDEO)
-    at = end_frame_time(clip)
+        raise ValidationError(
+            "Continue and Bridge work on a ready video clip.", code=SLOT_NOT_VIDEO
+        )
     existing = MediaItem.objects.filter(
         owner_id=item.owner_id,
         kind=MediaItem.Kind.IMAGE,
@@ -618,3 +646,90 @@ def clip_end_frame(*, clip: Clip) -> MediaItem:
     # the job's validation wants a ready image (a still is probed in milliseconds; the
     # queued task then finds it done).
     return media_process(media_id=frame.pk) or MediaItem.objects.get(pk=frame.pk)
+
+
+# --- Bridge two shots: A's last frame and B's first frame, a model that takes both --------
+
+
+def bridge_pair(*, timeline: Timeline, clip_a: Clip | int | None, clip_b: Clip | int | None):
+    """(A, B) when B is the clip that follows A on the same video track (touching, within
+    BRIDGE_GAP_S, nothing between); else ValidationError SLOT_NO_BRIDGE saying why."""
+    ids = [c.pk if isinstance(c, Clip) else c for c in (clip_a, clip_b)]
+    found = {
+        c.pk: c
+        for c in Clip.objects.select_related("track", "media_item").filter(
+            pk__in=[i for i in ids if i is not None], track__timeline=timeline
+        )
+    }
+    if ids[0] not in found or ids[1] not in found:
+        raise ValidationError("Select two clips of this timeline to bridge.", code=SLOT_NO_BRIDGE)
+    a, b = found[ids[0]], found[ids[1]]
+    if b.start_s < a.start_s:
+        a, b = b, a  # the order of selection does not matter: A is the earlier one
+    if a.pk == b.pk or a.track_id != b.track_id or a.track.kind != Track.Kind.VIDEO:
+        raise ValidationError(
+            "Bridge works on two clips that follow each other on one video track.",
+            code=SLOT_NO_BRIDGE,
+        )
+    for clip in (a, b):
+        if clip.media_item.kind != MediaItem.Kind.VIDEO:
+            raise ValidationError(
+                f"“{clip.media_item.title}” is not a video clip; bridge two video clips.",
+                code=SLOT_NO_BRIDGE,
+            )
+    between = Clip.objects.filter(
+        track_id=a.track_id, start_s__gte=a.start_s, start_s__lt=b.start_s
+    ).exclude(pk=a.pk)
+    if between.exists() or abs(b.start_s - a.end_s) > BRIDGE_GAP_S:
+        raise ValidationError(
+            f"“{b.media_item.title}” does not follow “{a.media_item.title}” directly on "
+            "the track; bridge two clips that touch.",
+            code=SLOT_NO_BRIDGE,
+        )
+    return a, b
+
+
+def bridge_models() -> list:
+    """The offered, available models that take a first and a last frame; those made for
+    it (first-last-frame, the last frame required) first."""
+    out = []
+    for spec in catalog.offered_models():
+        if spec.needs_image and spec.takes_end_image and catalog.available(spec)[0]:
+            out.append(spec)
+    return sorted(out, key=lambda spec: not spec.needs_end_image)
+
+
+def bridge_model_check(model_id: str) -> None:
+    """Refuses (SLOT_NO_BRIDGE) a model that does not take a first and a last frame, or
+    any when none is available, naming what is."""
+    if not bridge_models():
+        raise ValidationError(NO_BRIDGE_MODEL, code=SLOT_NO_BRIDGE)
+    try:
+        spec = catalog.get(model_id)
+    except KeyError:
+        spec = None
+    if spec is not None and spec.needs_image and spec.takes_end_image:
+        return
+    offered = [s.name for s in bridge_models()]
+    names = ", ".join(offered[:4]) + (f" and {len(offered) - 4} more" if len(offered) > 4 else "")
+    what = f"“{spec.name}”" if spec else "That model"
+    raise ValidationError(
+        f"{what} can't take a first and a last frame; pick one that does: {names}.",
+        code=SLOT_NO_BRIDGE,
+    )
+
+
+NO_BRIDGE_MODEL = (
+    "No model that takes a first and a last frame is available here: they run at fal.ai "
+    "(set FAL_KEY on the server)."
+)
+
+
+def bridge_frames(*, clip_a: Clip, clip_b: Clip) -> tuple[MediaItem, MediaItem]:
+    """A's frame at its out point and B's at its in point, as ready images."""
+    return clip_end_frame(clip=clip_a), clip_start_frame(clip=clip_b)
+
+
+def clip_start_frame(*, clip: Clip) -> MediaItem:
+    """The frame on screen at the clip's in point (the last one starting at or before it)."""
+    return _clip_frame(clip, round(clip.in_s, 3))

@@ -29,6 +29,9 @@ class SlotForm(forms.Form):
     # Continue this shot: the slot follows this clip, from this start image.
     after_clip = forms.IntegerField(required=False)
     image_id = forms.IntegerField(required=False)
+    # Bridge two shots: the slot goes between after_clip and this one, ending on its frame.
+    bridge_to = forms.IntegerField(required=False)
+    end_image_id = forms.IntegerField(required=False)
 
     def clean(self):
         data = super().clean()
@@ -39,15 +42,19 @@ class SlotForm(forms.Form):
         return data
 
 
-def model_choices(*, from_image: bool = False) -> list[dict]:
-    """The models the slot dialog offers (text-to-video, or for Continue those that start
-    from an image), with their durations and price basis (the composer's cost line, in
-    short)."""
+def model_choices(*, from_image: bool = False, bridge: bool = False) -> list[dict]:
+    """The models the slot dialog offers (text-to-video, for Continue those that start
+    from an image, for Bridge those that take a first and a last frame), with their
+    durations and price basis (the composer's cost line, in short)."""
     out = []
     for spec in catalog.offered_models():
         available, _reason = catalog.available(spec)
-        if not available or spec.needs_image != from_image or not spec.durations:
+        if not available or spec.needs_image != (from_image or bridge) or not spec.durations:
             continue
+        if bridge and not spec.takes_end_image:
+            continue
+        if from_image and not bridge and spec.needs_end_image:
+            continue  # Continue has one image; a first-and-last-frame model needs two
         out.append(
             {
                 "id": spec.id,
@@ -56,6 +63,9 @@ def model_choices(*, from_image: bool = False) -> list[dict]:
                 "price": catalog.price_basis(spec),
             }
         )
+    if bridge:
+        # The models made for it (the last frame required) first: the dialog's default.
+        out.sort(key=lambda m: not catalog.get(m["id"]).needs_end_image)
     return out
 
 
@@ -89,8 +99,9 @@ def slot_create(request, pk: int):
         return refusal(errors[0] if field == "__all__" else f"{field}: {errors[0]}")
     data = form.cleaned_data
     params = {"prompt": data["prompt"], "duration": data["duration"] or None}
-    if data["image_id"] is not None:
-        params["image_id"] = data["image_id"]
+    for name in ("image_id", "end_image_id"):
+        if data[name] is not None:
+            params[name] = data[name]
     try:
         slot_services.slot_create(
             timeline=timeline,
@@ -100,6 +111,7 @@ def slot_create(request, pk: int):
             track=data["track"],
             start_s=data["start"],
             after_clip=data["after_clip"],
+            bridge_to=data["bridge_to"],
         )
     except ValidationError as exc:
         return refused_edit(exc)
@@ -108,6 +120,40 @@ def slot_create(request, pk: int):
     except LimitExceeded as exc:
         return refusal(exc.message, status=429)
     return timeline_response(request, timeline)
+
+
+@login_required
+@require_POST
+def slot_bridge(request, pk: int):
+    """Bridge two shots: checks that the two clips follow each other on one track, takes
+    A's frame at its out point and B's at its in point, and answers the dialog with the
+    models that take a first and a last frame. A refusal is a sentence; nothing changes."""
+    timeline = owned_timeline(request, pk)
+    try:
+        ids = [int(request.POST.get(name, "")) for name in ("clip_a", "clip_b")]
+    except ValueError:
+        return refusal("Select two clips that follow each other on a track to bridge them.")
+    try:
+        a, b = slot_services.bridge_pair(timeline=timeline, clip_a=ids[0], clip_b=ids[1])
+        models = model_choices(bridge=True)
+        if not models:
+            return refusal(slot_services.NO_BRIDGE_MODEL)
+        first, last = slot_services.bridge_frames(clip_a=a, clip_b=b)
+    except ValidationError as exc:
+        return refused_edit(exc)
+    return render(
+        request,
+        "editor/partials/slot_form.html",
+        {
+            "timeline": timeline,
+            "models": models,
+            "default_model": models[0]["id"],
+            "bridge_a": a,
+            "bridge_b": b,
+            "frame": first,
+            "end_frame": last,
+        },
+    )
 
 
 @login_required

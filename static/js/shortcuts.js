@@ -47,6 +47,7 @@ const SHORTCUTS = [
   // sheet shows them, skipped by timeline.js's dispatch.
   { id: "generate-here", group: "Generate", keys: ["G"], label: "Generate a clip at the playhead", elsewhere: "timeline-slots.js", match: plain(letter("g")) },
   { id: "continue-shot", group: "Generate", keys: ["C"], label: "Continue the selected video clip", elsewhere: "timeline-slots.js", match: plain(letter("c")) },
+  { id: "bridge-shots", group: "Generate", keys: ["B"], label: "Bridge the two selected clips with a transition", elsewhere: "timeline-slots.js", match: plain(letter("b")) },
   // View
   { id: "zoom-in", group: "View", keys: ["+"], label: "Zoom in", action: "zoom-in", match: plain(keyIs("+", "=")) },
   { id: "zoom-out", group: "View", keys: ["−"], label: "Zoom out", action: "zoom-out", match: plain(keyIs("-", "_")) },

@@ -1,6 +1,7 @@
 // Generation slots on the timeline: "Generate here" (the ✦ Generate button, the G key at the
 // playhead, or right-click on a video track), "Continue this shot" (right-click a video
-// clip, or C on the selected one), the dialog that starts one, and each slot's buttons
+// clip, or C on the selected one), "Bridge two shots" (right-click a video clip followed by
+// another, or B with the two selected), the dialog that starts one, and each slot's buttons
 // (cancel, retry, place, remove). The slots themselves are server-rendered
 // (editor/partials/slot.html) and kept live by pushes; this module only sends requests. It
 // uses timeline-core's edit path (same refusal toasts, same swap) and document-level
@@ -47,6 +48,28 @@ function openContinue(clipId) {
       headers: { "X-CSRFToken": csrf(), "HX-Request": "true" },
     }),
   );
+}
+
+// Bridge two shots: the server checks the pair, extracts both frames and answers the
+// dialog with the first-and-last-frame models (or a sentence saying why not).
+function openBridge(clipA, clipB) {
+  const url = base();
+  if (!url) return;
+  showDialog(
+    fetch(`${url}slots/bridge/`, {
+      method: "POST",
+      body: new URLSearchParams({ clip_a: clipA || "", clip_b: clipB || "" }),
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf(), "HX-Request": "true" },
+    }),
+  );
+}
+
+// The clip that starts where this one ends on its lane (what Bridge pairs it with).
+function nextClip(el) {
+  const end = parseFloat(el.dataset.start) + parseFloat(el.dataset.out) - parseFloat(el.dataset.in);
+  const lane = el.closest(".tl-lane");
+  return [...(lane?.querySelectorAll(".tl-clip") || [])].find((c) => c !== el && Math.abs(parseFloat(c.dataset.start) - end) <= 0.05) || null;
 }
 
 async function showDialog(request) {
@@ -178,6 +201,7 @@ document.addEventListener("click", (event) => {
   const item = event.target.closest?.("[data-slot-menu-item]");
   closeMenu();
   if (item?.dataset.continue) openContinue(item.dataset.continue);
+  else if (item?.dataset.bridge) openBridge(item.dataset.bridge, item.dataset.bridgeTo);
   else if (item) openDialog({ track: item.dataset.track, start: parseFloat(item.dataset.start) });
 });
 
@@ -214,6 +238,13 @@ document.addEventListener("contextmenu", (event) => {
       const cont = menuButton("✦ Continue this shot (from its last frame)", track, 0);
       cont.dataset.continue = clip.dataset.clipId;
       menu.append(cont);
+      const next = nextClip(clip);
+      if (next?.dataset.kind === "video") {
+        const bridge = menuButton("✦ Bridge to the next clip (a transition between them)", track, 0);
+        bridge.dataset.bridge = clip.dataset.clipId;
+        bridge.dataset.bridgeTo = next.dataset.clipId;
+        menu.append(bridge);
+      }
     }
     const end = parseFloat(clip.dataset.start) + parseFloat(clip.dataset.out) - parseFloat(clip.dataset.in);
     menu.append(menuButton(`✦ Generate after this clip (${end.toFixed(2)} s)`, track, end));
@@ -228,16 +259,24 @@ document.addEventListener("contextmenu", (event) => {
   menu.querySelector("button")?.focus();
 });
 
-// G: generate at the playhead. C: continue the selected video clip.
+// G: generate at the playhead. C: continue the selected video clip. B: bridge the two
+// selected clips (or the selected one and the clip after it).
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") closeMenu();
   const key = event.key.toLowerCase();
-  if ((key !== "g" && key !== "c") || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (!["g", "c", "b"].includes(key) || event.ctrlKey || event.metaKey || event.altKey) return;
   if (!editorEl() || document.querySelector("dialog[open]")) return;
   if (event.target.closest?.("input, textarea, select, [contenteditable]")) return;
   event.preventDefault();
   if (key === "g") {
     openDialog({ track: defaultTrack(), start: state.playhead });
+    return;
+  }
+  if (key === "b") {
+    const picked = [...state.selection].map((id) => document.getElementById(`clip-${id}`)).filter((el) => el?.dataset.trackKind === "video");
+    if (picked.length === 1) picked.push(nextClip(picked[0]));
+    if (picked.length === 2 && picked[1]) openBridge(picked[0].dataset.clipId, picked[1].dataset.clipId);
+    else toast("Select two video clips that follow each other on a track to bridge them (B).");
     return;
   }
   const video = [...state.selection].map((id) => document.getElementById(`clip-${id}`)).find((el) => el?.dataset.kind === "video" && el.dataset.trackKind === "video");
