@@ -76,6 +76,7 @@ class ProviderError(Exception):
         request_sent: bool = False,
         permanent: bool = False,
         reason: str = "",
+        message: str = "",
     ):
         super().__init__(f"{code}: {detail[:200]}")
         self.code = ErrorCode(code)
@@ -90,6 +91,9 @@ class ProviderError(Exception):
         self.permanent = permanent
         # Finer than `code`, for the sentence the user reads: RESULT_EXPIRED, RESULT_TOO_LARGE.
         self.reason = reason
+        # A sentence for the user that replaces the taxonomy's, when the provider's own
+        # words are the useful part (a ComfyUI node's exception, on the operator's GPUs).
+        self.message = message
 
     @property
     def retryable(self) -> bool:
@@ -97,6 +101,8 @@ class ProviderError(Exception):
 
     @property
     def user_message(self) -> str:
+        if self.message:
+            return self.message
         message = USER_MESSAGES[self.code]
         if self.field_errors and self.code == ErrorCode.INVALID_INPUT:
             fields = "; ".join(f"{k}: {v}" for k, v in self.field_errors.items())

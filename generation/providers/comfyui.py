@@ -439,12 +439,18 @@ class ComfyUIProvider(Provider):
         return StatusReport(State.COMPLETED, progress=100.0, result=info)
 
     def _execution_error(self, messages: dict[str, dict[str, Any]]) -> ProviderError:
+        """The node's exception, in ComfyUI's words, for the creator too: on your own GPUs
+        "CUDA out of memory" is what to act on (a shorter clip, a smaller size)."""
         data = messages.get("execution_error") or {}
         node = f"{data.get('node_type') or 'a node'} (node {data.get('node_id') or '?'})"
         text = str(data.get("exception_message") or "execution failed").strip()
         kind = str(data.get("exception_type") or "")
-        detail = self._caller().redact(f"ComfyUI {node} failed: {kind}: {text}")
-        return ProviderError(ErrorCode.PROVIDER_ERROR, detail, permanent=True)
+        caller = self._caller()
+        detail = caller.redact(f"ComfyUI {node} failed: {kind}: {text}")
+        # Its first line only: a Python exception's message can run to a traceback.
+        sentence = (text.splitlines() or ["execution failed"])[0].strip()[:300].rstrip(".")
+        message = caller.redact(f"ComfyUI could not make this clip: {node} failed: {sentence}.")
+        return ProviderError(ErrorCode.PROVIDER_ERROR, detail, permanent=True, message=message)
 
     # --- cancel -------------------------------------------------------------------------
     def cancel(self, submission: Submission) -> CancelOutcome:

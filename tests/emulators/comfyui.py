@@ -28,7 +28,9 @@ those readings, not copied:
 
 Faults: `remove_node(cls)`, `fail_execution(message)` (execution_error), `restart()` (the
 queue and history lost, still answering), `kill()` / `revive()` (stops answering; comes
-back empty on the same port), `ws_delay_s` (a slow websocket), `hold()` / `release()`
+back empty on the same port), `partition()` / `heal()` (stops answering, keeps its queue
+and history, as when the network drops and the GPU carries on), `ws_delay_s` (a slow
+websocket; `ws_log` / `sent_at()` say when each message really left), `hold()` / `release()`
 (the running prompt waits before it finishes), `steps` / `step_s` (pacing).
 """
 
@@ -241,12 +243,12 @@ class _WsClient:
         threading.Thread(target=self._send_loop, daemon=True).start()
 
     def send(self, message: dict[str, Any]) -> None:
-        self.outbox.put(json.dumps(message).encode())
+        self.outbox.put((message, json.dumps(message).encode()))
 
     def _send_loop(self) -> None:
         while not self.closed.is_set():
             try:
-                payload = self.outbox.get(timeout=0.2)
+                message, payload = self.outbox.get(timeout=0.2)
             except queue_module.Empty:
                 continue
             delay = self.emulator.ws_delay_s
@@ -256,9 +258,17 @@ class _WsClient:
                 self.sock.sendall(_frame(payload))
             except OSError:
                 self.close()
+                continue
+            self.emulator.frame_sent(self.client_id, message)
 
     def close(self) -> None:
         self.closed.set()
+        try:
+            # shutdown first: the handler's rfile still holds the socket, so close() alone
+            # would keep the connection open and a client would never hear that it ended.
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self.sock.close()
         except OSError:
@@ -318,6 +328,8 @@ class ComfyUIEmulator:
         self.reset_state()
         self.counters: dict[str, int] = {}
         self.records: dict[str, dict[str, Any]] = {}  # prompt_id -> graph, every accepted one
+        # Every websocket message actually sent: (time.time(), client_id, type, prompt_id).
+        self.ws_log: list[tuple[float, str, str, str]] = []
         self._execution_faults: list[str] = []
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -333,6 +345,14 @@ class ComfyUIEmulator:
             self._generation = getattr(self, "_generation", 0) + 1
 
     def start(self) -> ComfyUIEmulator:
+        self._stopping.clear()
+        self._serve()
+        if getattr(self, "_executor", None) is None or not self._executor.is_alive():
+            self._executor = threading.Thread(target=self._execute_loop, daemon=True)
+            self._executor.start()
+        return self
+
+    def _serve(self) -> None:
         emulator = self
 
         class Handler(_Handler):
@@ -341,17 +361,9 @@ class ComfyUIEmulator:
         Handler.emulator = emulator
         self._server = _Server(("127.0.0.1", self._port), Handler)
         self._port = self._server.server_address[1]
-        self._stopping.clear()
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self._executor = threading.Thread(target=self._execute_loop, daemon=True)
-        self._executor.start()
-        return self
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self._release.set()
-        with self._work:
-            self._work.notify_all()
+    def _unserve(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -360,6 +372,13 @@ class ComfyUIEmulator:
             for client in list(self.clients.values()):
                 client.close()
             self.clients.clear()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._release.set()
+        with self._work:
+            self._work.notify_all()
+        self._unserve()
 
     def __enter__(self) -> ComfyUIEmulator:
         return self.start()
@@ -381,6 +400,15 @@ class ComfyUIEmulator:
     def revive(self) -> None:
         self.start()
 
+    def partition(self) -> None:
+        """The network to the server drops while its process (and GPU) carries on: nothing
+        answers on the port and websockets are cut, but the queue, the running prompt and
+        the history are kept; heal() serves the same state again on the same port."""
+        self._unserve()
+
+    def heal(self) -> None:
+        self._serve()
+
     def restart(self) -> None:
         """A restart the clients never saw: still answering, the queue and history gone."""
         with self._work:
@@ -399,6 +427,7 @@ class ComfyUIEmulator:
             self.reset_state_keep_clients()
             self.counters = {}
             self.records = {}
+            self.ws_log = []
             self._execution_faults = []
             self.registry = default_registry()
             self.ws_delay_s = 0.0
@@ -420,6 +449,18 @@ class ComfyUIEmulator:
 
     def release(self) -> None:
         self._release.set()
+
+    def frame_sent(self, client_id: str, message: dict[str, Any]) -> None:
+        data = message.get("data") if isinstance(message.get("data"), dict) else {}
+        with self._lock:
+            self.ws_log.append(
+                (time.time(), client_id, str(message.get("type")), str(data.get("prompt_id") or ""))
+            )
+
+    def sent_at(self, kind: str, prompt_id: str) -> float | None:
+        """When the websocket message `kind` about `prompt_id` left the server (None: not yet)."""
+        with self._lock:
+            return next((t for t, _, k, p in self.ws_log if k == kind and p == prompt_id), None)
 
     def count(self, name: str) -> int:
         with self._lock:

@@ -4,6 +4,7 @@ layer, with the websocket listener forwarding progress."""
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import threading
@@ -14,18 +15,21 @@ from PIL import Image
 
 from generation.comfyui_listener import listen_forever
 from generation.models import GenerationJob, JobStatus
-from generation.providers.comfyui import forget_server, prompt_id_for
+from generation.providers.comfyui import forget_server, prompt_id_for, server_memory
 from generation.services import job_cancel, job_create
 from media_library.models import MediaItem
 from media_library.services import media_create_from_file
 from tests.emulators.comfyui import ComfyUIEmulator
 from tests.integration.workers import wait_for, wait_for_job
 
+CLIENT_ID = f"cutroom-test-{uuid.uuid4().hex[:8]}"
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
     # A server silent 2 s has lost its jobs (120 s in production): the kill test stays short.
-    pytest.mark.pipeline(COMFYUI_DOWN_AFTER_S="2", COMFYUI_CLIENT_ID="cutroom-test"),
+    # A client id of this run's own: prompt ids derive from it and the job's id, and job ids
+    # repeat from one test database to the next, while the worker's cache outlives them.
+    pytest.mark.pipeline(COMFYUI_DOWN_AFTER_S="2", COMFYUI_CLIENT_ID=CLIENT_ID),
 ]
 
 S = JobStatus
@@ -66,8 +70,20 @@ def listener(gpus, env):
         t.join(timeout=5)
 
 
+@pytest.fixture
+def worker_cache(settings, _fresh_cache_namespace):
+    """The worker's cache namespace instead of a private one per test: what the worker
+    remembers of each server (skipped, silent since, its nodes) is what these tests reset
+    and look at, and the listener's progress is what the worker's status call reads."""
+    from project import settings as configured
+
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = configured.CACHES["default"]["KEY_PREFIX"]
+    settings.CACHES = caches
+
+
 @pytest.fixture(autouse=True)
-def fresh_farm(gpus, pipeline_settings, listener):
+def fresh_farm(gpus, pipeline_settings, listener, worker_cache):
     for gpu in gpus:
         if gpu._server is None:
             gpu.revive()
@@ -231,3 +247,76 @@ def test_a_server_killed_mid_job_is_skipped_and_its_job_fails_plainly_once(user,
     assert "has not answered" in job.provider_detail and job.error_code == "provider_error"
     assert json.dumps(job.provider_handle).count(dead.url) == 1
     assert alive.count("prompts_received") == 1  # the lost job was not run again there
+
+
+def test_a_slow_websocket_still_brings_progress_and_polling_finishes_the_job(user, gpus):
+    for gpu in gpus:
+        gpu.hold()
+        gpu.ws_delay_s = 0.1  # every message a tenth of a second behind the work
+    job = create(user)
+    wait_for(
+        lambda: GenerationJob.objects.filter(
+            pk=job.pk, status=S.RUNNING, progress=95, progress_estimated=False
+        ).exists(),
+        timeout=30,
+        what="the late websocket progress on the job",
+    )
+    gpu = server_of(job, gpus)
+    prompt_id = job.provider_request_id
+    # The messages of the nodes after the sampler are out too; from here the socket lags
+    # two seconds a message, four times the slowest poll interval.
+    wait_for(lambda: gpu.sent_at("executed", prompt_id), timeout=10, what="the socket drained")
+    gpu.ws_delay_s = 2.0
+    gpu.release()
+    job = wait_for_job(job, S.SUCCEEDED, timeout=30)
+    said_success = wait_for(
+        lambda: gpu.sent_at("execution_success", prompt_id),
+        timeout=15,
+        what="the socket's execution_success",
+    )
+    # Polling /history saw the clip finished before the socket said so: the truth.
+    assert job.downloading_at.timestamp() < said_success
+    assert MediaItem.objects.filter(pk=job.media_item_id).count() == 1
+    assert sum(g.count("prompts_received") for g in gpus) == 1
+
+
+def test_an_execution_error_fails_the_job_with_comfyuis_sentence_once(user, live_client, gpus):
+    oom = "CUDA out of memory. Tried to allocate 2.00 GiB"
+    for gpu in gpus:
+        gpu.fail_execution(oom)
+    tab = live_client(user)
+    job = wait_for_job(create(user), S.FAILED, timeout=30)
+    assert job.error_code == "provider_error"
+    # The creator reads ComfyUI's own words, once, not the hosted providers' "try later".
+    assert job.error_message == (
+        f"ComfyUI could not make this clip: KSampler (node 8) failed: {oom}."
+    )
+    assert "torch.OutOfMemoryError" in job.provider_detail  # the admin gets the type too
+    card = tab.wait_for(lambda m: f'id="job-{job.pk}"' in m and 'data-status="failed"' in m)
+    assert "CUDA out of memory" in card
+    assert sum(g.count("prompts_received") for g in gpus) == 1  # failed, not retried
+    assert server_of(job, gpus).count("executions_error") == 1
+    assert job.media_item_id is None
+
+
+def test_a_server_back_before_down_after_with_the_prompt_known_finishes_it_once(user, gpus):
+    for gpu in gpus:
+        gpu.hold()
+    job = create(user)
+    wait_for_job(job, S.RUNNING, timeout=20)
+    gpu = server_of(job, gpus)
+    gpu.partition()  # unreachable; its GPU carries on
+    gpu.release()
+    wait_for(lambda: gpu.count("executions_success") == 1, timeout=10, what="clip done offline")
+    # A status poll found it silent (the mark the worker leaves in the shared cache) ...
+    wait_for(
+        lambda: server_memory(gpu.url)["silent_since"],
+        timeout=10,
+        what="a poll that found the server silent",
+    )
+    gpu.heal()  # ... and it is back well inside COMFYUI_DOWN_AFTER_S (2 s here)
+    job = wait_for_job(job, S.SUCCEEDED, timeout=30)
+    assert job.provider_handle["server"] == gpu.url
+    assert MediaItem.objects.filter(pk=job.media_item_id).count() == 1
+    assert sum(g.count("prompts_received") for g in gpus) == 1  # never resent
+    assert server_memory(gpu.url)["silent_since"] is None  # the answer cleared the mark
