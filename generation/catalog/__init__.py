@@ -18,7 +18,7 @@ from django.conf import settings
 
 from generation.pricing import PriceRule, apply_overrides, basis
 
-from .comfyui_entries import COMFYUI_MODELS
+from .comfyui_entries import COMFYUI_MODELS, operator_models
 from .entries import MODELS
 from .spec import (
     AUDIO_ALWAYS,
@@ -72,19 +72,33 @@ PROVIDER_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+def _operator_models() -> tuple[ModelSpec, ...]:
+    """The operator's own ComfyUI workflows that carry a catalog block (comfyui_entries)."""
+    return operator_models(settings.COMFYUI_WORKFLOWS_DIR)
+
+
 def get(model_id: str) -> ModelSpec:
-    return _BY_ID[model_id]
+    spec = _BY_ID.get(model_id)
+    if spec is None and model_id.startswith("comfyui-"):
+        spec = next((m for m in _operator_models() if m.id == model_id), None)
+    if spec is None:
+        raise KeyError(model_id)
+    return spec
 
 
 def exists(model_id: str) -> bool:
-    return model_id in _BY_ID
+    try:
+        get(model_id)
+    except KeyError:
+        return False
+    return True
 
 
 def all_models() -> list[ModelSpec]:
     """Every model; the ones on your own ComfyUI servers only when COMFYUI_URLS is set
     (`get` still finds them, so jobs made while it was set stay readable)."""
     if provider_configured("comfyui")[0]:
-        return [*MODELS, *COMFYUI_MODELS]
+        return [*MODELS, *COMFYUI_MODELS, *_operator_models()]
     return list(MODELS)
 
 

@@ -6,7 +6,9 @@ The graph must be API format (ComfyUI's "Export (API)") and the mapping must say
 the prompt (and the other values) go; every server in COMFYUI_URLS (or --server) is asked
 for its /object_info, and the workflow is refused, naming what is missing, unless at least
 one server has every node and model file. Installed into COMFYUI_WORKFLOWS_DIR, where a
-workflow replaces the shipped one of the same name.
+workflow replaces the shipped one of the same name. A new name whose mapping has a
+`catalog` block (display name, kind t2v/i2v, durations, resolutions: see
+generation/catalog/comfyui_entries.py) becomes a model the composer offers.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from generation.catalog.comfyui_entries import (
+    SHIPPED_WORKFLOWS,
+    catalog_block_problems,
+    operator_entry_id,
+)
 from generation.providers import comfyui_workflow as workflows
 from generation.providers.base import ProviderError
 from generation.providers.comfyui import ComfyUIProvider, server_urls
@@ -36,11 +43,13 @@ class Command(BaseCommand):
         if not settings.COMFYUI_WORKFLOWS_DIR:
             raise CommandError("Set COMFYUI_WORKFLOWS_DIR to the folder for your workflows.")
         try:
-            workflow = workflows.from_data(
-                name, json.loads(graph.read_text()), json.loads(mapping.read_text())
-            )
+            mapping_data = json.loads(mapping.read_text())
+            workflow = workflows.from_data(name, json.loads(graph.read_text()), mapping_data)
         except (OSError, ValueError) as exc:  # WorkflowError is a ValueError
             raise CommandError(str(exc)) from None
+        problems = catalog_block_problems(name, mapping_data)
+        if problems:
+            raise CommandError(f"workflow {name!r}: " + "; ".join(problems))
         servers = server or server_urls()
         if not servers:
             raise CommandError("No ComfyUI server to check against: set COMFYUI_URLS.")
@@ -64,6 +73,13 @@ class Command(BaseCommand):
         folder = Path(settings.COMFYUI_WORKFLOWS_DIR)
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(graph, folder / f"{name}.json")
-        stored = {**json.loads(mapping.read_text()), "workflow": f"{name}.json"}
+        stored = {**mapping_data, "workflow": f"{name}.json"}
         (folder / f"{name}.map.json").write_text(json.dumps(stored, indent=2) + "\n")
         self.stdout.write(f"Installed {name} in {folder} (runs on {len(fit)} server(s)).")
+        if "catalog" in mapping_data:
+            entry = operator_entry_id(name)
+            self.stdout.write(f"Offered as {mapping_data['catalog']['name']!r} ({entry}).")
+        elif name not in SHIPPED_WORKFLOWS:
+            self.stdout.write(
+                "Not offered in the composer: add a 'catalog' block to the mapping to offer it."
+            )
