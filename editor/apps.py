@@ -20,11 +20,19 @@ class EditorConfig(AppConfig):
 
         from generation.signals import job_changed
 
-        from .receivers import slot_job_changed, slots_recover_on_worker_ready
+        from .receivers import (
+            slot_job_changed,
+            slots_recover_on_worker_ready,
+            storyboard_job_changed,
+        )
 
         job_changed.connect(slot_job_changed, dispatch_uid="editor-slot-job")
+        job_changed.connect(storyboard_job_changed, dispatch_uid="editor-storyboard-job")
         worker_ready.connect(
             slots_recover_on_worker_ready, weak=False, dispatch_uid="editor-slot-recover"
         )
         # The slots API lives with the editor and joins generation's NinjaAPI object.
-        from . import api  # noqa: F401 - registers its router
+        from . import (
+            api,  # noqa: F401 - registers its router
+            api_storyboards,  # noqa: F401 - registers its router
+        )

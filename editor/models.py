@@ -271,3 +271,67 @@ class Slot(models.Model):
     @property
     def end_s(self) -> float:
         return round(self.start_s + self.duration_s, 3)
+
+
+class Storyboard(models.Model):
+    """An ordered list of shots generated together onto a new track of a timeline
+    (editor.services.storyboards). Accepted as one request: the total is checked against the
+    budget at once and every shot gets its slot; the shots beyond the user's concurrency
+    limit wait here (StoryboardShot.State.WAITING) and start as places free up."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="storyboards"
+    )
+    timeline = models.ForeignKey(Timeline, on_delete=models.CASCADE, related_name="storyboards")
+    # SET_NULL: removing the track keeps the record of what was asked.
+    track = models.ForeignKey(
+        Track, on_delete=models.SET_NULL, null=True, blank=True, related_name="storyboards"
+    )
+    total_estimate = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"storyboard {self.pk} on timeline {self.timeline_id}"
+
+    @property
+    def dom_id(self) -> str:
+        return f"storyboard-{self.pk}"
+
+
+class StoryboardShot(models.Model):
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting for a free place"
+        STARTED = "started", "Started"  # its slot has a job; the job's row says the rest
+        CANCELLED = "cancelled", "Cancelled before it started"
+        REFUSED = "refused", "Could not start"  # `note` says why (a limit, a lost image)
+
+    storyboard = models.ForeignKey(Storyboard, on_delete=models.CASCADE, related_name="shots")
+    position = models.PositiveIntegerField()
+    prompt = models.TextField()
+    model_id = models.CharField(max_length=80)
+    # The request as validated when the storyboard was accepted (generation's params).
+    params = models.JSONField(default=dict)
+    estimated_cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    note = models.CharField(max_length=300, blank=True)
+    # SET_NULL: removing the slot from the timeline takes the shot out of the line.
+    slot = models.OneToOneField(
+        Slot, on_delete=models.SET_NULL, null=True, blank=True, related_name="storyboard_shot"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["storyboard", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["storyboard", "position"], name="storyboard_shot_position"
+            )
+        ]
+        indexes = [models.Index(fields=["state"], name="storyboard_shot_state")]
+
+    def __str__(self) -> str:
+        return f"shot {self.position} of storyboard {self.storyboard_id} ({self.state})"

@@ -34,12 +34,22 @@ def slot_job_changed(sender, *, job, **kwargs) -> None:
     slots_job_changed(job=job)
 
 
+def storyboard_job_changed(sender, *, job, **kwargs) -> None:
+    """generation.signals.job_changed: a job that ended frees a place under the user's
+    concurrency limit, so their waiting storyboard shots may start."""
+    from .services.storyboards import storyboards_job_changed
+
+    storyboards_job_changed(job=job)
+
+
 def slots_recover_on_worker_ready(sender=None, **kwargs) -> None:
     """celery worker_ready: a worker killed between a job's success and its slot's fill
     left the slot unfilled; the (re)started worker schedules those fills at once."""
     from .services.slots import slots_recover
+    from .services.storyboards import storyboards_recover
 
     try:
         slots_recover()
+        storyboards_recover()  # a release lost with a killed worker
     except Exception:  # noqa: BLE001 - never stop a worker from starting
         logger.exception("could not schedule the fill of pending slots")

@@ -36,3 +36,22 @@ def slot_fill(slot_id: int, attempt: int = 0) -> str:
     from editor.services.slots import slot_fill as fill
 
     return fill(slot_id=slot_id, attempt=attempt)
+
+
+@shared_task(
+    name="editor.tasks.storyboard_release",
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    max_retries=8,
+)
+def storyboard_release(owner_id: int) -> int:
+    """Start the owner's waiting storyboard shots as far as the limits allow; held back by a
+    cooldown or the start rate, try again when it says (see services.storyboards)."""
+    from editor.services.storyboards import storyboard_release as release
+
+    started, retry_after = release(owner_id=owner_id)
+    if retry_after:
+        storyboard_release.apply_async((owner_id,), countdown=retry_after)
+    return started

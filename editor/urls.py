@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from .views import slots as slot_views
+from .views import storyboards as storyboard_views
 
 app_name = "editor"
 
@@ -49,6 +50,31 @@ urlpatterns = [
         "editor/timelines/<int:pk>/slots/<int:slot_id>/<slug:action>/",
         slot_views.slot_action,
         name="slot_action",
+    ),
+    path(
+        "editor/timelines/<int:pk>/storyboard/",
+        storyboard_views.storyboard_dialog,
+        name="storyboard_dialog",
+    ),
+    path(
+        "editor/timelines/<int:pk>/storyboard/quote/",
+        storyboard_views.storyboard_quote,
+        name="storyboard_quote",
+    ),
+    path(
+        "editor/timelines/<int:pk>/storyboard/start/",
+        storyboard_views.storyboard_start,
+        name="storyboard_start",
+    ),
+    path(
+        "editor/timelines/<int:pk>/storyboards/<int:board_id>/shots/<int:shot_id>/regenerate/",
+        storyboard_views.shot_regenerate,
+        name="storyboard_shot_regenerate",
+    ),
+    path(
+        "editor/timelines/<int:pk>/storyboards/<int:board_id>/<slug:action>/",
+        storyboard_views.storyboard_action,
+        name="storyboard_action",
     ),
     path("editor/timelines/<int:pk>/exports/", views.export_list, name="export_list"),
     path("editor/timelines/<int:pk>/export/", views.export_start, name="export_start"),

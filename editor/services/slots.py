@@ -454,6 +454,7 @@ def _fill(*, slot_id: int, job_id: int, automatic: bool) -> str:
         op, clip, mode, note = _place(tl, slot, track, item, length)
         op.before["slots"] = {str(slot.pk): {"filled": False, "clip_id": None}}
         op.after["slots"] = {str(slot.pk): {"filled": True, "clip_id": clip.pk}}
+        _shift_later_slots(op, slot, track, clip, mode)
         op.save(update_fields=["before", "after"])
         now = timezone.now()
         Slot.objects.filter(pk=slot.pk).update(
@@ -469,6 +470,26 @@ def _fill(*, slot_id: int, job_id: int, automatic: bool) -> str:
         _push_timeline(tl)
         logger.info("slot %s filled with clip %s (%s)", slot.pk, clip.pk, mode)
     return "filled"
+
+
+def _shift_later_slots(op, slot: Slot, track: Track, clip: Clip, mode: str) -> None:
+    """The unfilled slots after this one on its track move with the clips that rippled (a
+    storyboard's next shots keep following this one), recorded in the same edit. Not when
+    the clip was fitted to the room instead (the later clips stayed)."""
+    delta = ms(clip.duration_s - slot.duration_s)
+    later_clips = Clip.objects.filter(track=track, start_s__gte=slot.start_s).exclude(pk=clip.pk)
+    moved = mode == Slot.FillMode.RIPPLED or (
+        mode == Slot.FillMode.RESIZED and not later_clips.exists()
+    )
+    if not moved or abs(delta) < 0.001:
+        return
+    for other in Slot.objects.filter(
+        track=track, filled=False, start_s__gte=slot.end_s - 1e-9
+    ).exclude(pk=slot.pk):
+        new_start = ms(max(0.0, other.start_s + delta))
+        op.before["slots"][str(other.pk)] = {"start_s": other.start_s}
+        op.after["slots"][str(other.pk)] = {"start_s": new_start}
+        Slot.objects.filter(pk=other.pk).update(start_s=new_start)
 
 
 LABELS = {

@@ -165,6 +165,48 @@ def jobs_create_batch(
     return jobs
 
 
+def jobs_create_many(
+    *, user, requests: list[tuple[str, dict[str, Any]]], estimates: list[Estimate] | None = None
+) -> list[GenerationJob]:
+    """Several jobs, each with its own model and settings (a storyboard's shots), as ONE
+    request: every request validated and priced (JobInvalid names the first bad one by
+    `errors["index"]`), the limits checked once for their total, all or none saved and
+    enqueued after commit. `estimates` (from job_estimate) skips pricing them again."""
+    from .. import tasks
+
+    if estimates is None:
+        estimates = []
+        for index, (model_id, params) in enumerate(requests):
+            try:
+                estimates.append(job_estimate(model_id=model_id, params=params, owner=user))
+            except JobInvalid as exc:
+                raise JobInvalid({**exc.errors, "index": str(index)}) from exc
+    total = sum((e.total for e in estimates), Decimal("0"))
+    jobs: list[GenerationJob] = []
+    with transaction.atomic():
+        check_and_reserve(user=user, estimate=total, jobs=len(estimates))
+        for estimate in estimates:
+            spec = catalog.get(estimate.model_id)
+            clean = dict(estimate.params)
+            prompt = clean.pop("prompt")
+            negative = clean.pop("negative_prompt", "") or ""
+            job = GenerationJob.objects.create(
+                owner=user,
+                model_id=spec.id,
+                provider=spec.provider,
+                prompt=prompt,
+                negative_prompt=negative,
+                params=clean,
+                estimated_cost=estimate.cost,
+                reserved_cost=estimate.cost,
+                next_poll_at=timezone.now(),
+            )
+            push_job(job, insert=True)
+            tasks.submit.delay_on_commit(job.pk)
+            jobs.append(job)
+    return jobs
+
+
 def job_create(
     *,
     user,
