@@ -1,6 +1,9 @@
-"""Bridge two shots with a real Celery worker and the strict fal emulator: both frames
-(A's at its out point, B's at its in point) reach the provider, and B ripples by the
-delivered length when the slot fills."""
+"""Bridge two shots and storyboards with a real Celery worker. Bridge, with the strict fal
+emulator: both frames (A's at its out point, B's at its in point) reach the provider, and
+B ripples by the delivered length when the slot fills. Storyboard, with the offline
+`local` renderer and a concurrency limit of 2 (in the worker too): three shots fill their
+slots in order on a new track, the third started by the worker when a place freed up.
+One module, one worker restart for both."""
 
 from __future__ import annotations
 
@@ -11,13 +14,14 @@ import pytest
 from editor import services
 from editor.models import Clip, Slot, Track
 from editor.services import slots
+from editor.services import storyboards as boards
 from media_library.models import MediaItem
 from tests.integration.workers import wait_for
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.pipeline(fal_polls=(1, 1)),
+    pytest.mark.pipeline(fal_polls=(1, 1), GENERATION_MAX_CONCURRENT="2"),
     pytest.mark.usefixtures("pipeline_settings"),
 ]
 
@@ -81,3 +85,32 @@ def test_bridge_sends_both_frames_and_b_ripples_by_the_delivered_length(user, fa
     b.refresh_from_db()
     assert clip.start_s == 2.0
     assert b.start_s == pytest.approx(2.0 + clip.media_item.duration_s, abs=0.001)
+
+
+def test_a_storyboard_of_three_fills_its_slots_in_order_on_a_new_track(user):
+    timeline = services.timeline_create(owner=user, name="Board")
+    before = set(timeline.tracks.values_list("pk", flat=True))
+    shots = [
+        boards.ShotIn(prompt=f"shot {i} of the harbour", model_id="local", duration=2)
+        for i in (1, 2, 3)
+    ]
+    board = boards.storyboard_start(timeline=timeline, user=user, shots=shots)
+    assert board.track_id not in before
+    # The limit of 2: the third waits for a place.
+    states = list(board.shots.order_by("position").values_list("state", flat=True))
+    assert states == ["started", "started", "waiting"]
+
+    def all_filled():
+        return Slot.objects.filter(track_id=board.track_id, filled=True).count() == 3
+
+    wait_for(all_filled, timeout=90, what="the storyboard's three slots filled")
+    placed = list(
+        Clip.objects.filter(track_id=board.track_id)
+        .select_related("media_item")
+        .order_by("start_s")
+    )
+    prompts = [Slot.objects.get(clip_id=c.pk).storyboard_shot.prompt for c in placed]
+    assert prompts == [s.prompt for s in shots]  # in order
+    ends = [c.end_s for c in placed]
+    assert [c.start_s for c in placed] == [0.0, ends[0], ends[1]]  # end to end
+    assert set(board.shots.values_list("state", flat=True)) == {"started"}
