@@ -264,9 +264,9 @@ def test_a_slow_websocket_still_brings_progress_and_polling_finishes_the_job(use
     gpu = server_of(job, gpus)
     prompt_id = job.provider_request_id
     # The messages of the nodes after the sampler are out too; from here the socket lags
-    # two seconds a message, four times the slowest poll interval.
+    # three seconds a message, six times the slowest poll interval.
     wait_for(lambda: gpu.sent_at("executed", prompt_id), timeout=10, what="the socket drained")
-    gpu.ws_delay_s = 2.0
+    gpu.ws_delay_s = 3.0
     gpu.release()
     job = wait_for_job(job, S.SUCCEEDED, timeout=30)
     said_success = wait_for(
