@@ -4,10 +4,12 @@ becomes a catalog entry from its mapping's `catalog` block, and runs on the emul
 from __future__ import annotations
 
 import json
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from generation import catalog
 from generation.catalog.comfyui_entries import catalog_block_problems
@@ -124,3 +126,17 @@ def test_block_checks():
     assert "lowercase" in catalog_block_problems("My Flow", {"catalog": BLOCK})[0]
     assert catalog_block_problems("x", {"catalog": {**BLOCK, "durations": [True]}})
     assert catalog_block_problems("x", {"inputs": {}}) == []  # no block: not an entry
+
+
+@pytest.mark.django_db
+def test_the_composer_offers_the_new_entry_with_its_own_settings(gpu, tmp_path, client, user):
+    add("ltx_drafts", *files(tmp_path, catalog=BLOCK))
+    client.force_login(user)
+    page = client.get(reverse("generation:composer")).content.decode()
+    assert 'value="comfyui-ltx_drafts"' in page and "LTX drafts (your GPUs)" in page
+    estimate = client.post(
+        reverse("generation:estimate"),
+        {"model": "comfyui-ltx_drafts", "prompt": "a paper boat", "previous_model": "local"},
+    ).content.decode()
+    # The settings are redrawn for the picked model: its own durations, in its order.
+    assert re.findall(r'name="duration" value="(\d+)"', estimate) == ["3", "6"]
