@@ -13,11 +13,29 @@ from django.db import close_old_connections
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
+from generation.providers.comfyui import display_url, server_urls
 from generation.services.comfyui_events import comfyui_event_received
 
 logger = logging.getLogger("generation.jobs")
 
 BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+def listener_servers(requested: list[str] | None = None) -> list[str]:
+    """The servers one listener covers: every one in COMFYUI_URLS, or the `requested` part
+    of them (a farm split between listeners). A server outside COMFYUI_URLS is refused: it
+    holds none of our jobs, and a typo would leave a real server without progress."""
+    known = server_urls()
+    if not requested:
+        return known
+    wanted = [url.strip().rstrip("/") for url in requested if url.strip()]
+    unknown = [url for url in wanted if url not in known]
+    if unknown:
+        raise ValueError(
+            f"not in COMFYUI_URLS: {', '.join(display_url(u) for u in unknown)} "
+            "(a listener follows the servers jobs are sent to)"
+        )
+    return list(dict.fromkeys(wanted))
 
 
 def ws_url(server: str, client_id: str) -> str:

@@ -159,3 +159,19 @@ def test_gpu_seconds_become_an_accounting_cost(settings):
     assert gpu_cost(messages) is None
     settings.COMFYUI_GPU_SECOND_USD = "0.0004"
     assert gpu_cost(messages) == "0.0050"
+
+
+def test_a_listener_covers_every_server_or_a_named_group_of_them(settings):
+    from django.core.management import CommandError, call_command
+
+    from generation.comfyui_listener import listener_servers
+
+    settings.COMFYUI_URLS = ["http://gpu1:8188", "http://gpu2:8188", "http://gpu3:8188"]
+    assert listener_servers() == settings.COMFYUI_URLS
+    assert listener_servers(["http://gpu3:8188/", "http://gpu1:8188", "http://gpu3:8188"]) == [
+        "http://gpu3:8188",
+        "http://gpu1:8188",
+    ]
+    # A typo must not quietly leave a real server without a listener.
+    with pytest.raises(CommandError, match="not in COMFYUI_URLS: http://gpu4:8188"):
+        call_command("comfyui_listen", "--server", "http://gpu4:8188")
