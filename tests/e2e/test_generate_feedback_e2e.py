@@ -3,7 +3,7 @@ workers):
 
 - local jobs waiting for a render slot say their place in line ("2nd in line, about …")
   and move up live when a job ahead is cancelled or finishes (one render slot: a media
-  worker with concurrency 1, four jobs);
+  worker with concurrency 1, four jobs, three of them waiting);
 - the start rate is a sliding window and the form says so;
 - "Started 1 generation." never outlives the next message, an edit of the prompt, or 8 s;
 - the unsent prompt survives a reload, per user, and is forgotten once it has started.
@@ -93,27 +93,29 @@ def test_waiting_local_cards_say_their_place_and_move_up_live(
     prompt_box(page).fill(PROMPT)
     pick(page, "Duration", "10 s")
     pick(page, "Resolution", "1080p")
-    page.locator("#gen-generate").click()
-    first = page.locator("#job-list .job-card").first
-    expect(first.locator(".job-status")).to_have_text("Generating", timeout=60_000)
-    long_job = GenerationJob.objects.get()
+    generate = page.locator("#gen-generate")
+    generate.click()
+    expect(page.locator("#job-list .job-card").first.locator(".job-status")).to_have_text(
+        "Generating", timeout=60_000
+    )
+    running = GenerationJob.objects.get()
 
-    # ...then three short ones wait for it, in the order they reached the line.
-    # (6 s at 720p renders in a few seconds: long enough to see each place in line.)
-    pick(page, "Duration", "6 s")
-    pick(page, "Resolution", "720p")
-    page.get_by_label("Variations").select_option("3")
-    page.locator("#gen-generate").click()
+    # ...another long one waits first in line, then two short ones behind it (the order
+    # they reach the line is the order the media queue hands them out).
+    generate.click()
+    expect(page.locator("[data-line]")).to_have_count(1, timeout=30_000)
+    pick(page, "Duration", "4 s")
+    pick(page, "Resolution", "480p")
+    page.get_by_label("Variations").select_option("2")
+    generate.click()
     expect(page.locator("#job-list .job-card")).to_have_count(4)
-
-    def waiting_in_order() -> list[GenerationJob]:
-        return list(
-            GenerationJob.objects.filter(status=JobStatus.IN_QUEUE).order_by("in_queue_at", "id")
-        )
-
     expect(page.locator("[data-line]")).to_have_count(3, timeout=30_000)
-    waiting = waiting_in_order()
-    assert len(waiting) == 3, "the long render should still hold the slot"
+    waiting = list(
+        GenerationJob.objects.filter(status=JobStatus.IN_QUEUE).order_by("in_queue_at", "id")
+    )
+    assert len(waiting) == 3, "the first render should still hold the slot"
+    long_wait, middle, last = waiting
+    assert long_wait.params["resolution"] == "1080p"
     for place, job in zip(("1st", "2nd", "3rd"), waiting, strict=True):
         expect(line_of(page, job)).to_have_text(
             re.compile(rf"^Waiting for a render slot — {place} in line, about \d+ s$")
@@ -123,19 +125,23 @@ def test_waiting_local_cards_say_their_place_and_move_up_live(
     ]
     assert eta[0] < eta[1] < eta[2]  # each waits for the ones ahead
 
-    # The first in line is cancelled: the two behind move up at once (no reload), while
-    # the long render still holds the slot.
-    page.locator(f"#job-{waiting[0].pk}").get_by_role("button", name="Cancel").click()
-    expect(page.locator(f"#job-{waiting[0].pk} .job-status")).to_have_text("Cancelled")
-    expect(line_of(page, waiting[1])).to_contain_text("1st in line")
-    expect(line_of(page, waiting[2])).to_contain_text("2nd in line")
-    long_job.refresh_from_db()
-    assert long_job.status == JobStatus.RUNNING
+    # The middle one is cancelled: the last moves up at once (no reload); the one ahead
+    # of it keeps its place; the first render still holds the slot.
+    page.locator(f"#job-{middle.pk}").get_by_role("button", name="Cancel").click()
+    expect(page.locator(f"#job-{middle.pk} .job-status")).to_have_text("Cancelled")
+    expect(line_of(page, last)).to_contain_text("2nd in line")
+    expect(line_of(page, long_wait)).to_contain_text("1st in line")
+    running.refresh_from_db()
+    assert running.status == JobStatus.RUNNING
 
-    # The long render finishes: the next one takes the slot, the last is now first.
-    expect(page.locator(f"#job-{long_job.pk} .job-status")).to_have_text("Done", timeout=120_000)
-    expect(line_of(page, waiting[2])).to_contain_text("1st in line", timeout=60_000)
-    for job in waiting[1:]:
+    # The first render finishes: the long one waiting takes the slot and the last is
+    # first in line while it renders; then it runs too.
+    expect(page.locator(f"#job-{running.pk} .job-status")).to_have_text("Done", timeout=120_000)
+    expect(page.locator(f"#job-{long_wait.pk} .job-status")).to_have_text(
+        "Generating", timeout=60_000
+    )
+    expect(line_of(page, last)).to_contain_text("1st in line")
+    for job in (long_wait, last):
         expect(page.locator(f"#job-{job.pk} .job-status")).to_have_text("Done", timeout=120_000)
     expect(page.locator("[data-line]")).to_have_count(0)
 
