@@ -181,7 +181,11 @@ document.addEventListener("submit", async (event) => {
   const submit = form.querySelector("[data-storyboard-generate]");
   submit.disabled = true;
   try {
-    await send("storyboard/start/", rowsBody(dialog));
+    // A pasted script not yet split is read as it is (the server splits it the same way).
+    const script = form.elements.script?.value || "";
+    const split = !dialog.querySelector("[data-storyboard-list] [data-storyboard-shot]") && script.trim();
+    const body = split ? new URLSearchParams({ split: "1", script, default_model: form.elements.default_model.value, default_duration: form.elements.default_duration.value }) : rowsBody(dialog);
+    await send("storyboard/start/", body);
     dialog.close();
     toast("Generating all shots — each clip lands in its slot on the new track.", "success");
     await refetch();
