@@ -72,7 +72,7 @@ def _check_rate(user, budget: GenerationBudget, jobs: int, now) -> None:
     if jobs > limit:
         raise LimitExceeded(
             f"The limit is {limit} generations in any {_period_words(period)}; "
-            "ask for fewer variations.",
+            "start fewer at once.",
             None,
             code="rate",
         )

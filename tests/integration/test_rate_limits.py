@@ -24,6 +24,7 @@ from media_library.testing import make_video
 
 pytestmark = pytest.mark.django_db
 
+
 @pytest.fixture(autouse=True)
 def limits(settings, enqueued):
     """Own cache keys per test, generous defaults each test narrows. The start rate is a

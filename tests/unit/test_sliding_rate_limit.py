@@ -105,7 +105,7 @@ def test_a_batch_bigger_than_the_limit_is_refused_for_good(user, limits):
     with pytest.raises(LimitExceeded) as refused:
         reserve(user, BOUNDARY, jobs=3)
     assert refused.value.code == "rate" and refused.value.retry_after is None
-    assert "ask for fewer variations" in refused.value.message
+    assert "start fewer at once" in refused.value.message
 
 
 def test_other_users_starts_do_not_count(user, other_user):
