@@ -46,6 +46,14 @@ def apply_snapshot(timeline: Timeline, snapshot: dict) -> None:
     affected_tracks = set()
     for clip in Clip.objects.filter(pk__in=clips):
         affected_tracks.add(clip.track_id)
+    going = [pk for pk, f in tracks.items() if f is None]
+    # A track going away would take its unfilled slots with it (their jobs running on,
+    # placed nowhere): a storyboard's new track right after Generate all, say.
+    if Slot.objects.filter(track_id__in=going, filled=False).exists():
+        raise ValidationError(
+            "Can't undo that: its track holds generations not placed yet; remove their "
+            "slots (or wait for them) first."
+        )
     # Delete clips first (a track may be going away), then tracks, then (re)create.
     Clip.objects.filter(pk__in=[pk for pk, f in clips.items() if f is None]).delete()
     Track.objects.filter(

@@ -40,6 +40,7 @@ from generation import catalog
 from generation.limits import LimitExceeded, budget_for, budget_remaining
 from generation.models import LIVE_STATUSES, GenerationBudget, GenerationJob
 from generation.services.jobs import JobInvalid, job_estimate, jobs_create_many
+from generation.services.transitions import IllegalTransition
 from project.money import usd
 
 from .common import MAX_TIMELINE_S, Recorder, lock_timeline, ms
@@ -266,6 +267,7 @@ def storyboard_release(*, owner_id: int) -> tuple[int, int | None]:
 
     user = get_user_model().objects.get(pk=owner_id)
     started = 0
+    one_at_a_time = False  # after a budget refusal: the first shot alone, so order holds
     while True:
         with transaction.atomic():
             shots = list(_waiting(owner_id).select_for_update(of=("self",), skip_locked=True))
@@ -275,6 +277,8 @@ def storyboard_release(*, owner_id: int) -> tuple[int, int | None]:
             shots = [s for s in shots if s.slot_id is not None]
             free = _free_places(user)
             batch = shots if free is None else shots[:free]
+            if one_at_a_time:
+                batch = batch[:1]
             if not batch:
                 return started, None
             try:
@@ -290,6 +294,9 @@ def storyboard_release(*, owner_id: int) -> tuple[int, int | None]:
                     return started, None  # a job started elsewhere took the place
                 if exc.code in ("cooldown", "rate") and exc.retry_after:
                     return started, exc.retry_after
+                if len(batch) > 1:
+                    one_at_a_time = True  # maybe the first fits alone: ask for it alone
+                    continue
                 _refuse(batch[0], exc.message)
                 continue
             for shot, job in zip(batch, jobs, strict=True):
@@ -298,8 +305,8 @@ def storyboard_release(*, owner_id: int) -> tuple[int, int | None]:
                 shot.save(update_fields=["state", "note", "updated_at"])
                 push_slot(shot.slot)
             started += len(batch)
-            if free is not None:
-                return started, None
+            if free is not None and not one_at_a_time:
+                return started, None  # every place the limit had is taken
 
 
 def _refuse(shot: StoryboardShot, message: str) -> None:
@@ -343,7 +350,7 @@ def storyboard_cancel_all(*, storyboard: Storyboard) -> int:
                 try:
                     slot_cancel(slot=shot.slot)
                     count += 1
-                except Exception:  # noqa: BLE001 - it finished a moment ago
+                except (IllegalTransition, ValidationError):  # it finished a moment ago
                     logger.info("storyboard shot %s finished before its cancel", shot.pk)
     return count
 

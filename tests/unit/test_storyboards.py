@@ -147,6 +147,28 @@ def test_generate_all_puts_every_shot_in_order_on_a_new_track(
     assert len([e for e in enqueued if "submit" in e[0]]) == 3
 
 
+def test_undo_right_after_generate_all_keeps_the_storyboards_track(user, timeline, enqueued):
+    board = boards.storyboard_start(timeline=timeline, user=user, shots=shots(2))
+    with pytest.raises(ValidationError) as exc:
+        services.timeline_undo(timeline=timeline)
+    assert "holds generations not placed yet" in exc.value.messages[0]
+    assert Slot.objects.filter(track=board.track).count() == 2
+
+
+def test_a_budget_refusal_in_the_line_keeps_the_order(user, timeline, enqueued, settings):
+    settings.GENERATION_MAX_CONCURRENT = 1
+    board = boards.storyboard_start(timeline=timeline, user=user, shots=shots(3))
+    first = board.shots.get(position=1).slot.job
+    job_fail(job=first, message="no", code="provider")
+    # Spent elsewhere meanwhile: only $0.27 left, enough for one more shot.
+    settings.GENERATION_MONTHLY_BUDGET_USD = Decimal("0.27")
+    settings.GENERATION_MAX_CONCURRENT = 5
+    assert boards.storyboard_release(owner_id=user.pk) == (1, None)
+    states = list(board.shots.order_by("position").values_list("state", flat=True))
+    assert states == ["started", "started", "refused"]
+    assert "budget remains" in board.shots.get(position=3).note
+
+
 # --- the line beyond the concurrency limit ---------------------------------------------------
 
 
