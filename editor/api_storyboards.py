@@ -44,6 +44,11 @@ class StoryboardIn(Schema):
         description=f"In order, 1 to {boards.MAX_SHOTS}. Every shot becomes a slot on a new "
         "video track, end to end."
     )
+    chain: bool = Field(
+        False,
+        description="Continuity: each shot after the first starts from the previous "
+        "clip's last frame (so it waits for it); those shots need an image-to-video model.",
+    )
 
 
 class ShotOut(Schema):
@@ -53,7 +58,8 @@ class ShotOut(Schema):
     estimated_cost: str
     state: str = Field(
         description="waiting (beyond your concurrency limit: starts when one of your jobs "
-        "ends), started (see `slot.state`), cancelled, refused (see `note`)."
+        "ends), chained (waits for the previous clip's last frame), started (see "
+        "`slot.state`), cancelled, refused (see `note`)."
     )
     note: str
     slot: SlotOut | None
@@ -64,6 +70,7 @@ class StoryboardOut(Schema):
     timeline_id: int
     track_id: int | None
     total_estimate: str
+    chain: bool
     shots: list[ShotOut]
     created_at: datetime
 
@@ -78,6 +85,7 @@ def storyboard_out(request, board: Storyboard) -> dict:
         "timeline_id": board.timeline_id,
         "track_id": board.track_id,
         "total_estimate": str(board.total_estimate.normalize()),
+        "chain": board.chain,
         "shots": [
             {
                 "position": s.position,
@@ -118,7 +126,9 @@ def create_storyboard(request, body: StoryboardIn):
         for s in body.shots
     ]
     try:
-        board = boards.storyboard_start(timeline=timeline, user=request.user, shots=shots)
+        board = boards.storyboard_start(
+            timeline=timeline, user=request.user, shots=shots, chain=body.chain
+        )
     except ValidationError as exc:
         message = exc.messages[0]
         return 400, {"message": message, "errors": {"shots": message}}

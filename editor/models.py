@@ -288,6 +288,9 @@ class Storyboard(models.Model):
         Track, on_delete=models.SET_NULL, null=True, blank=True, related_name="storyboards"
     )
     total_estimate = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    # Continuity: each shot after the first starts from the previous clip's last frame,
+    # so it waits for that clip to be placed (StoryboardShot.State.CHAINED).
+    chain = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -304,6 +307,7 @@ class Storyboard(models.Model):
 class StoryboardShot(models.Model):
     class State(models.TextChoices):
         WAITING = "waiting", "Waiting for a free place"
+        CHAINED = "chained", "Waits for the previous shot's last frame"
         STARTED = "started", "Started"  # its slot has a job; the job's row says the rest
         CANCELLED = "cancelled", "Cancelled before it started"
         REFUSED = "refused", "Could not start"  # `note` says why (a limit, a lost image)

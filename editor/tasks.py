@@ -55,3 +55,18 @@ def storyboard_release(owner_id: int) -> int:
     if retry_after:
         storyboard_release.apply_async((owner_id,), countdown=retry_after)
     return started
+
+
+@shared_task(
+    name="editor.tasks.storyboard_chain",
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    max_retries=8,
+)
+def storyboard_chain(slot_id: int) -> str:
+    """A chained storyboard's shot was placed: its last frame starts the next shot."""
+    from editor.services.storyboards import storyboard_chain_next
+
+    return storyboard_chain_next(slot_id=slot_id)

@@ -469,6 +469,8 @@ def _fill(*, slot_id: int, job_id: int, automatic: bool) -> str:
         Timeline.objects.filter(pk=tl.pk).update(updated_at=op.created_at)
         _push_timeline(tl)
         logger.info("slot %s filled with clip %s (%s)", slot.pk, clip.pk, mode)
+        slot_pk = slot.pk
+        transaction.on_commit(lambda: _chain_after_fill(slot_pk))
     return "filled"
 
 
@@ -490,6 +492,16 @@ def _shift_later_slots(op, slot: Slot, track: Track, clip: Clip, mode: str) -> N
         op.before["slots"][str(other.pk)] = {"start_s": other.start_s}
         op.after["slots"][str(other.pk)] = {"start_s": new_start}
         Slot.objects.filter(pk=other.pk).update(start_s=new_start)
+
+
+def _chain_after_fill(slot_id: int) -> None:
+    """A chained storyboard's next shot starts from this clip's last frame: the worker
+    extracts it (editor.services.storyboards.storyboard_chain_next)."""
+    from editor import tasks
+    from editor.models import StoryboardShot
+
+    if StoryboardShot.objects.filter(slot_id=slot_id, storyboard__chain=True).exists():
+        tasks.storyboard_chain.delay(slot_id)
 
 
 LABELS = {

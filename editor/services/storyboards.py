@@ -5,8 +5,11 @@ Storyboard, StoryboardShot).
                                                the start of a paragraph sets its length)
     storyboard_quote(*, user, shots)           every shot validated and priced, the total
                                                against the budget left (nothing written)
-    storyboard_start(*, timeline, user, shots) "Generate all": ONE request, all or none
+    storyboard_start(*, timeline, user, shots, chain=False)
+                                               "Generate all": ONE request, all or none
     storyboard_release(*, owner_id)            start waiting shots while there is room
+    storyboard_chain_next(*, slot_id)          continuity: a placed shot's last frame starts
+                                               the next one
     storyboard_cancel_all / storyboard_retry_failed / shot_regenerate
 
 How a storyboard beyond the concurrency limit runs: generation refuses a request that would
@@ -20,6 +23,12 @@ here (StoryboardShot WAITING, their slots without a job); when any of the user's
 ones in order. The budget is checked for the whole storyboard when it is accepted but only
 reserved as each job starts: spending elsewhere meanwhile can leave a later shot REFUSED,
 and it says so (Retry failed puts it back in line).
+
+Continuity (`chain`): "start each shot from the previous shot's last frame". Only the first
+shot starts; each later one is CHAINED (priced without its image, so it must be an
+image-to-video model) until the previous clip is placed in its slot, when the worker takes
+the frame at that clip's out point (editor.tasks.storyboard_chain, the Continue frame
+extraction) as its start image and puts it in the line.
 
 Errors: ValidationError with a STORYBOARD_* code; generation's LimitExceeded (budget,
 cooldown, rate) passes through for the views and the API to map.
@@ -130,13 +139,35 @@ def _first_error(exc: JobInvalid) -> str:
     return next(iter(errors.values()), "Please check the request.")
 
 
-def storyboard_quote(*, user, shots: list[ShotIn]) -> Quote:
+def _estimate(user, shot: ShotIn, index: int, chain: bool):
+    """generation's estimate of one shot; in a chain every shot after the first starts
+    from an image that does not exist yet (the previous clip's last frame), so it is
+    priced without one and must be a model that takes a start image."""
+    if not (chain and index > 0):
+        return job_estimate(model_id=shot.model_id, params=shot.params(), owner=user)
+    try:
+        spec = catalog.get(shot.model_id)
+    except KeyError:
+        spec = None
+    if spec is not None and (not spec.needs_image or spec.needs_end_image):
+        raise JobInvalid(
+            {
+                "model": f"{spec.name} can't start from an image; in a chain every shot "
+                "after the first needs an image-to-video model."
+            }
+        )
+    return job_estimate(
+        model_id=shot.model_id, params=_without_image(shot), owner=user, pricing_only=True
+    )
+
+
+def storyboard_quote(*, user, shots: list[ShotIn], chain: bool = False) -> Quote:
     """Validate and price every shot (nothing is written). The total is what "Generate
     all" checks against the budget as one request."""
     quote = Quote(shots=shots, costs=[])
     for index, shot in enumerate(shots):
         try:
-            estimate = job_estimate(model_id=shot.model_id, params=shot.params(), owner=user)
+            estimate = _estimate(user, shot, index, chain)
         except JobInvalid as exc:
             quote.errors[index] = _first_error(exc)
             quote.costs.append(None)
@@ -167,7 +198,9 @@ def _free_places(user) -> int | None:
     return max(0, max_live - live)
 
 
-def storyboard_start(*, timeline: Timeline, user, shots: list[ShotIn]) -> Storyboard:
+def storyboard_start(
+    *, timeline: Timeline, user, shots: list[ShotIn], chain: bool = False
+) -> Storyboard:
     """Generate all, all or none: a refused shot (ValidationError naming it) or a total over
     the budget (LimitExceeded, code "budget", with the amounts) starts nothing and adds
     nothing. Accepted: a new video track with one slot per shot, end to end in order; the
@@ -181,7 +214,7 @@ def storyboard_start(*, timeline: Timeline, user, shots: list[ShotIn]) -> Storyb
     estimates = []
     for index, shot in enumerate(shots):
         try:
-            estimates.append(job_estimate(model_id=shot.model_id, params=shot.params(), owner=user))
+            estimates.append(_estimate(user, shot, index, chain))
         except JobInvalid as exc:
             raise ValidationError(
                 f"Shot {index + 1}: {_first_error(exc)}", code=STORYBOARD_INVALID
@@ -203,6 +236,8 @@ def storyboard_start(*, timeline: Timeline, user, shots: list[ShotIn]) -> Storyb
             )
         free = _free_places(user)
         now = len(shots) if free is None else min(len(shots), free)
+        if chain:
+            now = min(now, 1)  # the others wait for their previous shot's last frame
         jobs = (
             jobs_create_many(
                 user=user,
@@ -216,7 +251,7 @@ def storyboard_start(*, timeline: Timeline, user, shots: list[ShotIn]) -> Storyb
         track = track_create_locked(tl, rec, Track.Kind.VIDEO)
         rec.finish()
         board = Storyboard.objects.create(
-            owner=user, timeline=tl, track=track, total_estimate=total
+            owner=user, timeline=tl, track=track, total_estimate=total, chain=chain
         )
         start = 0.0
         for index, (shot, estimate, length) in enumerate(
@@ -231,15 +266,57 @@ def storyboard_start(*, timeline: Timeline, user, shots: list[ShotIn]) -> Storyb
                 position=index + 1,
                 prompt=shot.prompt,
                 model_id=estimate.model_id,
-                params=shot.params(),
+                params=_without_image(shot) if chain and index else shot.params(),
                 estimated_cost=estimate.total,
-                state=S.STARTED if job else S.WAITING,
+                state=S.STARTED if job else (S.CHAINED if chain and index else S.WAITING),
                 slot=slot,
             )
             start += length
         push_timeline(tl)
     logger.info("storyboard %s: %s shots, %s started now", board.pk, len(shots), now)
     return board
+
+
+def _without_image(shot: ShotIn) -> dict:
+    return {k: v for k, v in shot.params().items() if k != "image_id"}
+
+
+def storyboard_chain_next(*, slot_id: int) -> str:
+    """A chained shot's clip was placed in `slot_id`: the frame at its out point (the one
+    on screen where the next shot begins) becomes the next shot's start image, and that
+    shot joins the line. Returns "started-next", "no-next" or "gone". Idempotent: a next
+    shot no longer CHAINED is left alone."""
+    from .slots import clip_end_frame
+
+    shot = (
+        StoryboardShot.objects.select_related("storyboard", "slot")
+        .filter(slot_id=slot_id, storyboard__chain=True)
+        .first()
+    )
+    if shot is None or shot.slot is None or not shot.slot.filled:
+        return "gone"
+    following = (
+        shot.storyboard.shots.select_related("slot").filter(position=shot.position + 1).first()
+    )
+    if following is None or following.state != S.CHAINED:
+        return "no-next"
+    clip = Clip.objects.select_related("media_item").filter(pk=shot.slot.clip_id).first()
+    if clip is None:
+        _refuse(following, "The previous shot's clip was removed: no frame to start from.")
+        return "gone"
+    try:
+        frame = clip_end_frame(clip=clip)
+    except ValidationError as exc:
+        _refuse(following, exc.messages[0])
+        return "gone"
+    updated = StoryboardShot.objects.filter(pk=following.pk, state=S.CHAINED).update(
+        state=S.WAITING, params={**following.params, "image_id": frame.pk}, note=""
+    )
+    if updated:
+        if following.slot:
+            push_slot(following.slot)
+        storyboard_release(owner_id=shot.storyboard.owner_id)
+    return "started-next"
 
 
 def _default_length(model_id: str) -> float:
@@ -340,7 +417,7 @@ def storyboard_cancel_all(*, storyboard: Storyboard) -> int:
     count = 0
     with transaction.atomic():
         for shot in _shots(storyboard):
-            if shot.state == S.WAITING:
+            if shot.state in (S.WAITING, S.CHAINED):
                 shot.state, shot.note = S.CANCELLED, ""
                 shot.save(update_fields=["state", "note", "updated_at"])
                 if shot.slot:
@@ -357,7 +434,9 @@ def storyboard_cancel_all(*, storyboard: Storyboard) -> int:
 
 def _requeue(shot: StoryboardShot) -> None:
     Slot.objects.filter(pk=shot.slot_id).update(job=None, fill_note="", fill_mode="")
-    shot.state, shot.note = S.WAITING, ""
+    # A chained shot that never got its start frame waits for it again.
+    needs_frame = shot.storyboard.chain and shot.position > 1 and not shot.params.get("image_id")
+    shot.state, shot.note = (S.CHAINED if needs_frame else S.WAITING), ""
     shot.save(update_fields=["state", "note", "updated_at"])
 
 
@@ -373,10 +452,18 @@ def _retryable(shot: StoryboardShot) -> bool:
 def storyboard_retry_failed(*, storyboard: Storyboard) -> int:
     """Failed, cancelled and refused shots go back in line (in order) and start as there
     is room. Returns how many went back."""
+    from editor import tasks
+
     with transaction.atomic():
-        again = [s for s in _shots(storyboard) if _retryable(s)]
+        every = _shots(storyboard)
+        again = [s for s in every if _retryable(s)]
         for shot in again:
             _requeue(shot)
+            before = every[shot.position - 2] if shot.position > 1 else None
+            if shot.state == S.CHAINED and before and before.slot and before.slot.filled:
+                # Its previous clip is already placed: take its frame now.
+                slot_id = before.slot_id
+                transaction.on_commit(lambda slot_id=slot_id: tasks.storyboard_chain.delay(slot_id))
     if again:
         _release_soon(storyboard.owner_id)
     return len(again)
@@ -393,7 +480,7 @@ def shot_regenerate(*, shot: StoryboardShot) -> StoryboardShot:
     job = slot.job
     if job is not None and job.is_live and not slot.filled:
         raise ValidationError("This shot is still generating.", code=STORYBOARD_BUSY)
-    if shot.state == S.WAITING:
+    if shot.state in (S.WAITING, S.CHAINED):
         raise ValidationError("This shot is already waiting to start.", code=STORYBOARD_BUSY)
     with transaction.atomic():
         if slot.filled and slot.clip_id and Clip.objects.filter(pk=slot.clip_id).exists():

@@ -110,7 +110,9 @@ def storyboard_quote(request, pk: int):
     refusal): what "Generate all" will ask for, before anything starts."""
     timeline = owned_timeline(request, pk)
     shots = shots_from(request.POST)[: boards.MAX_SHOTS]
-    quote = boards.storyboard_quote(user=request.user, shots=shots)
+    quote = boards.storyboard_quote(
+        user=request.user, shots=shots, chain=bool(request.POST.get("chain"))
+    )
     return render(request, SHOTS_TEMPLATE, _context(request, timeline, shots, quote))
 
 
@@ -120,7 +122,10 @@ def storyboard_start(request, pk: int):
     timeline = owned_timeline(request, pk)
     try:
         boards.storyboard_start(
-            timeline=timeline, user=request.user, shots=shots_from(request.POST)
+            timeline=timeline,
+            user=request.user,
+            shots=shots_from(request.POST),
+            chain=bool(request.POST.get("chain")),
         )
     except ValidationError as exc:
         return refused_edit(exc)

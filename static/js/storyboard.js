@@ -83,6 +83,7 @@ function rowsBody(dialog, extra = {}) {
   for (const shot of dialog.querySelectorAll("[data-storyboard-list] [data-storyboard-shot]")) {
     for (const name of ["prompt", "model", "duration", "image_id"]) body.append(name, shot.querySelector(`[name=${name}]`)?.value || "");
   }
+  if (dialog.querySelector("[data-storyboard-chain]")?.checked) body.append("chain", "1");
   for (const [k, v] of Object.entries(extra)) body.append(k, v);
   return body;
 }
@@ -166,7 +167,7 @@ document.addEventListener("change", (event) => {
   const dialog = event.target.closest?.("#storyboard-dialog");
   if (!dialog) return;
   if (event.target.matches("[data-slot-model]")) syncLengths(event.target.closest(".sb-script-fields, [data-storyboard-shot]"));
-  if (event.target.closest("[data-storyboard-list]")) requoteSoon();
+  if (event.target.closest("[data-storyboard-list]") || event.target.matches("[data-storyboard-chain]")) requoteSoon();
 });
 
 document.addEventListener("input", (event) => {
@@ -184,7 +185,7 @@ document.addEventListener("submit", async (event) => {
     // A pasted script not yet split is read as it is (the server splits it the same way).
     const script = form.elements.script?.value || "";
     const split = !dialog.querySelector("[data-storyboard-list] [data-storyboard-shot]") && script.trim();
-    const body = split ? new URLSearchParams({ split: "1", script, default_model: form.elements.default_model.value, default_duration: form.elements.default_duration.value }) : rowsBody(dialog);
+    const body = split ? rowsBody(dialog, { split: "1", script, default_model: form.elements.default_model.value, default_duration: form.elements.default_duration.value }) : rowsBody(dialog);
     await send("storyboard/start/", body);
     dialog.close();
     toast("Generating all shots — each clip lands in its slot on the new track.", "success");

@@ -321,3 +321,61 @@ def test_the_api_starts_a_storyboard_or_refuses_it_whole(user, timeline, enqueue
     doc = client.get("/api/openapi.json", headers=headers).json()
     assert "post" in doc["paths"]["/api/storyboards"]
     assert "get" in doc["paths"]["/api/storyboards/{storyboard_id}"]
+
+
+# --- continuity: each shot from the previous shot's last frame -------------------------------
+
+
+def test_a_chain_starts_each_shot_from_the_previous_clips_last_frame(
+    user, timeline, enqueued, monkeypatch, media_root, tmp_path, django_capture_on_commit_callbacks
+):
+    import av
+    from PIL import Image, ImageChops, ImageStat
+
+    from media_library.services import media_create_from_file, media_process
+    from media_library.testing import make_video
+
+    chained: list = []
+    monkeypatch.setattr(editor_tasks.storyboard_chain, "delay", lambda *a: chained.append(a))
+    monkeypatch.setattr(editor_tasks.slot_fill, "delay", lambda *a: None)
+    monkeypatch.setattr(editor_tasks.storyboard_release, "delay", lambda *a: None)
+    t2v = boards.ShotIn(prompt="a harbour at dawn", model_id="hailuo", duration=6)
+    with pytest.raises(ValidationError) as exc:  # a chained shot must start from an image
+        boards.storyboard_start(timeline=timeline, user=user, shots=[t2v, t2v], chain=True)
+    assert exc.value.messages[0].startswith("Shot 2:") and "image" in exc.value.messages[0]
+    i2v = boards.ShotIn(prompt="the boat leaves", model_id="hailuo-i2v", duration=6)
+    board = boards.storyboard_start(timeline=timeline, user=user, shots=[t2v, i2v], chain=True)
+    assert list(board.shots.order_by("position").values_list("state", flat=True)) == [
+        "started",
+        "chained",
+    ]
+    assert board.total_estimate == Decimal("0.54")  # the chained shot priced without its image
+
+    path = make_video(tmp_path / "dawn.mp4", seconds=3.0, width=160, height=90, fps=24)
+    item = media_create_from_file(
+        owner=user, path_or_file=str(path), title="Dawn", source=MediaItem.Source.UPLOAD
+    )
+    item = media_process(media_id=item.pk)
+    first = board.shots.get(position=1)
+    GenerationJob.objects.filter(pk=first.slot.job_id).update(
+        status=JobStatus.SUCCEEDED, media_item=item, progress=100
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert slots.slot_fill(slot_id=first.slot_id) == "filled"
+    assert chained == [(first.slot_id,)]  # the placed clip sends the chain on
+    assert boards.storyboard_chain_next(slot_id=first.slot_id) == "started-next"
+    second = board.shots.get(position=2)
+    job = Slot.objects.get(pk=second.slot_id).job
+    assert second.state == "started" and job.model_id == "hailuo-i2v"
+    frame = MediaItem.objects.get(pk=job.params["image_id"])
+    with frame.file.open("rb") as fh:
+        got = Image.open(fh).convert("RGB")
+    with av.open(str(path)) as container:
+        decoded = [f.to_image().convert("RGB") for f in container.decode(video=0)]
+
+    def diff(a, b):
+        return sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3
+
+    # The placed clip runs 3 s at 24 fps: frame 71 is on screen at its out point.
+    assert diff(got, decoded[71]) < 1.0 and diff(got, decoded[70]) > 1.0
+    assert boards.storyboard_chain_next(slot_id=first.slot_id) == "no-next"  # once
