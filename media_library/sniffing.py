@@ -440,9 +440,29 @@ def primary_streams(container):
     return video, audio
 
 
+# FFmpeg's stream analysis (avformat_find_stream_info) decodes each stream's first frame
+# to learn its pixel format, which the sniffer does not need, and _check_decodable then
+# decodes it again: ~40 ms for a 1080p keyframe. The analysis still reads the headers and
+# parses packets; only its decode is skipped. Entry i applies to stream i (PyAV).
+ANALYSIS_WITHOUT_DECODE = [{"skip_frame": "all"}] * 32
+
+
+def _open_av(src):
+    try:
+        return av.open(
+            src, mode="r", options=AV_OPEN_OPTIONS, stream_options=ANALYSIS_WITHOUT_DECODE
+        )
+    except ValueError:
+        # A format that shows its streams only after the analysis takes no per-stream
+        # options (PyAV refuses them): analyse normally.
+        if not isinstance(src, str | os.PathLike):
+            src.seek(0)
+        return av.open(src, mode="r", options=AV_OPEN_OPTIONS)
+
+
 def _sniff_av(src) -> Sniffed:
     try:
-        container = av.open(src, mode="r", options=AV_OPEN_OPTIONS)
+        container = _open_av(src)
     except av.error.FFmpegError as exc:
         truncated = _has_media_signature(src)
         raise MediaRejected(
@@ -481,7 +501,17 @@ def _has_media_signature(src) -> bool:
 
 
 def _check_decodable(container, stream) -> None:
-    """At least one frame must decode: random bytes that happen to probe as MP3 fail here."""
+    """At least one frame must decode: random bytes that happen to probe as MP3 fail here.
+    For a picture the question is only whether it decodes, not how it looks: keyframes
+    only, no deblocking, one thread (frame threading waits for several packets before it
+    returns the first frame) — about a third less than a full decode of a 1080p frame."""
+    context = stream.codec_context
+    context.skip_frame = "DEFAULT"  # the analysis skipped everything (ANALYSIS_WITHOUT_DECODE)
+    if stream.type == "video":
+        context.skip_frame = "NONKEY"
+        context.options = {**context.options, "skip_loop_filter": "all"}
+        stream.thread_type = "SLICE"
+        stream.thread_count = 1
     try:
         for _frame in container.decode(stream):
             return
