@@ -89,6 +89,18 @@ class PasteForm(forms.Form):
     at = SecondsField(label="paste time")
 
 
+class ClipPropForm(forms.Form):
+    """One property of one clip (the inspector): a fade in seconds or the volume as a
+    linear gain. `value` stays text here so a non-number is refused with the field's own
+    sentence ("The fade in must be a number of seconds.") by the service."""
+
+    FIELDS = {"fade_in": "fade in", "fade_out": "fade out", "volume": "volume"}
+
+    clip_id = ids.IdField(label="clip")
+    field = forms.ChoiceField(choices=list(FIELDS.items()), label="property")
+    value = forms.CharField(max_length=32, label="value", strip=True)
+
+
 class TrackToggleForm(forms.Form):
     field = forms.ChoiceField(
         choices=[("muted", "muted"), ("hidden", "hidden"), ("locked", "locked")]

@@ -94,6 +94,10 @@ class Clip(models.Model):
     in_s = models.FloatField(help_text="In point in the source, seconds.")
     out_s = models.FloatField(help_text="Out point in the source, seconds (exclusive).")
     volume = models.FloatField(default=1.0, help_text="Linear gain, 0..2 (audio clips).")
+    # On a video track: the picture fades from / to black; on an audio track: the sound
+    # fades from / to silence. Together never longer than the clip (services.common).
+    fade_in_s = models.FloatField(default=0.0, help_text="Fade in at the start, seconds.")
+    fade_out_s = models.FloatField(default=0.0, help_text="Fade out at the end, seconds.")
     # Clips sharing a group move, trim, split and delete together (video + its audio).
     link_group = models.UUIDField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("editor/timelines/<int:pk>/clips/shift/", views.clips_shift, name="clips_shift"),
     path("editor/timelines/<int:pk>/clips/trim/", views.clip_trim, name="clip_trim"),
     path("editor/timelines/<int:pk>/clips/split/", views.clips_split, name="clips_split"),
+    path("editor/timelines/<int:pk>/clips/prop/", views.clip_prop, name="clip_prop"),
     path("editor/timelines/<int:pk>/clips/delete/", views.clips_delete, name="clips_delete"),
     path("editor/timelines/<int:pk>/clips/paste/", views.clips_paste, name="clips_paste"),
     path(

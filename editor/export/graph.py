@@ -11,7 +11,12 @@ How the picture is built
   below shows around a different aspect ratio), placed with setpts and shown only inside
   their time range (overlay enable='between(t,...)').
 - Images are scaled once and looped for their duration.
+- Fades (video): counted in output frames of the clip (fade=...:s=first:n=count), from /
+  to black, applied after the clip is cut to its frame count, so a fade lasts exactly
+  round(seconds * fps) frames whatever the source's frame rate. The preview's opacity
+  over its black stage is the same ramp.
 - Audio: each audio clip is trimmed, resampled to 48 kHz stereo, scaled by its volume,
+  faded in/out linearly (afade, on the clip's own 0-based time, before the delay),
   delayed to its start (adelay) and mixed with amix normalize=0 (no automatic volume drop)
   over a silent bed (anullsrc) exactly as long as the picture, so there is sound (or
   silence) from the first to the last frame. Video clips carry no sound themselves: their
@@ -121,8 +126,21 @@ def _video_chain(
         steps = [cut, "setpts=PTS-STARTPTS", *order, "setsar=1", f"format={pix}"]
         # A source that ends a frame early is held on its last frame, never short.
         steps.append("tpad=stop=-1:stop_mode=clone")
-    steps += [f"trim=end_frame={frames}", place]
+    steps += [f"trim=end_frame={frames}", *_video_fades(clip, frames, fr), place]
     return f"[{src}:v]" + ",".join(steps)
+
+
+def _video_fades(clip: ClipSpec, frames: int, fr: Fraction) -> list[str]:
+    """fade filters for the clip's first / last frames; a fade is never longer than the
+    frames the clip has on the output grid."""
+    steps = []
+    fade_in = min(_frames(clip.fade_in_s, fr), frames)
+    fade_out = min(_frames(clip.fade_out_s, fr), frames)
+    if fade_in > 0:
+        steps.append(f"fade=t=in:s=0:n={fade_in}:color=black")
+    if fade_out > 0:
+        steps.append(f"fade=t=out:s={frames - fade_out}:n={fade_out}:color=black")
+    return steps
 
 
 def _gap(frames: int, *, width: int, height: int, fr: Fraction) -> str:
@@ -290,6 +308,13 @@ def _audio(tracks, inputs: _Inputs, chains: list[str], total_s: Fraction) -> lis
                 f"aresample={SAMPLE_RATE}",
                 f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo",
             ]
+            length = clip.out_s - clip.in_s
+            fade_in = min(clip.fade_in_s, length)
+            fade_out = min(clip.fade_out_s, length)
+            if fade_in > 0:
+                steps.append(f"afade=t=in:st=0:d={_fmt(fade_in)}")
+            if fade_out > 0:
+                steps.append(f"afade=t=out:st={_fmt(length - fade_out)}:d={_fmt(fade_out)}")
             if clip.volume != 1:
                 steps.append(f"volume={_fmt(clip.volume)}")
             if delay:

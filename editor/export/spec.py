@@ -16,6 +16,10 @@ class ClipSpec:
     volume: float = 1.0
     has_audio: bool = False
     src_fps: float | None = None
+    # Seconds; on a video track from / to black, on an audio track from / to silence.
+    # Defaults keep specs frozen before fades existed loadable (from_dict).
+    fade_in_s: float = 0.0
+    fade_out_s: float = 0.0
 
     @property
     def duration_s(self) -> float:

@@ -30,6 +30,7 @@ Clips (all undoable; a video clip and its linked audio clip edit together)
     clip_ripple_delete(*, clip) -> int;  clips_ripple_delete(*, timeline, clips) -> int
     clips_paste(*, timeline, clips, at_s) -> list[Clip]
     clip_set_volume(*, clip, volume) -> Clip                         0..2 linear
+    clip_set_fade(*, clip, edge, seconds) -> Clip                    edge "in" | "out"; this clip only
     clip_unlink(*, clip) -> None
     `clips` arguments accept Clip objects or ids.
 
@@ -58,6 +59,7 @@ from .clips import (
     clip_delete,
     clip_move,
     clip_ripple_delete,
+    clip_set_fade,
     clip_set_volume,
     clip_split,
     clip_trim,
@@ -81,6 +83,7 @@ __all__ = [
     "clip_delete",
     "clip_move",
     "clip_ripple_delete",
+    "clip_set_fade",
     "clip_set_volume",
     "clip_split",
     "clip_trim",

@@ -158,6 +158,8 @@ def clips_paste(*, timeline: Timeline, clips: Iterable[Clip | int], at_s: float)
                 in_s=c.in_s,
                 out_s=c.out_s,
                 volume=c.volume,
+                fade_in_s=c.fade_in_s,
+                fade_out_s=c.fade_out_s,
                 link_group=(
                     groups.setdefault(c.link_group, new_link_group()) if c.link_group else None
                 ),

@@ -22,6 +22,7 @@ from .common import (
     clips_on_timeline,
     cut_clips,
     edit,
+    fit_fades,
     kind_for_media,
     linked_clips,
     lock_timeline,
@@ -30,6 +31,7 @@ from .common import (
     new_link_group,
     refuse_locked,
     splits_inside,
+    validate_fades,
 )
 from .timelines import track_create_locked
 
@@ -199,7 +201,8 @@ def clip_trim(
                 c.start_s = ms(c.start_s + delta)
             else:
                 c.out_s = ms(c.out_s + delta)
-            c.save(update_fields=["in_s", "out_s", "start_s"])
+            fit_fades(c)
+            c.save(update_fields=["in_s", "out_s", "start_s", "fade_in_s", "fade_out_s"])
     current.refresh_from_db()
     return current
 
@@ -228,14 +231,21 @@ def clip_ripple_delete(*, clip: Clip) -> int:
     return clips_ripple_delete(clips=[clip], timeline=_timeline_of(clip))
 
 
+def _finite(value, sentence: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(sentence, code="not_a_number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValidationError(sentence, code="not_a_number")
+    return number
+
+
 def clip_set_volume(*, clip: Clip, volume: float) -> Clip:
     """Linear gain 0..2 (0 % to 200 %) for the clip's sound."""
-    try:
-        value = round(float(volume), 3)
-    except (TypeError, ValueError):
-        raise ValidationError("Volume must be a number.") from None
+    value = round(_finite(volume, "Volume must be a number."), 3)
     if not 0 <= value <= VOLUME_MAX:
-        raise ValidationError("Volume must be between 0 and 200 %.")
+        raise ValidationError("Volume must be between 0 and 200 %.", code="volume_range")
     with edit(_timeline_of(clip), "Change volume") as (tl, rec):
         (current,) = clips_on_timeline(tl, [clip])
         refuse_locked([current.track])
@@ -252,3 +262,26 @@ def clip_unlink(*, clip: Clip) -> None:
         group = linked_clips([current])
         rec.touch_clips(group)
         Clip.objects.filter(pk__in=[c.pk for c in group]).update(link_group=None)
+
+
+FADE_EDGES = {"in": "fade_in_s", "out": "fade_out_s"}
+
+
+def clip_set_fade(*, clip: Clip, edge: str, seconds: float) -> Clip:
+    """The clip's fade in (edge="in") or fade out (edge="out"), in seconds: from / to
+    black on a video track, from / to silence on an audio track. Only this clip changes
+    (a video's linked audio keeps its own fades: the inspector edits each on its own)."""
+    field = FADE_EDGES.get(edge)
+    if field is None:
+        raise ValidationError("Set the fade in or the fade out.", code="fade_edge")
+    name = f"fade {edge}"
+    value = ms(_finite(seconds, f"The {name} must be a number of seconds."))
+    with edit(_timeline_of(clip), f"Fade {edge}") as (tl, rec):
+        (current,) = clips_on_timeline(tl, [clip])
+        refuse_locked([current.track])
+        fades = {"fade_in_s": current.fade_in_s, "fade_out_s": current.fade_out_s, field: value}
+        validate_fades(fades["fade_in_s"], fades["fade_out_s"], current.out_s - current.in_s)
+        rec.touch_clips([current])
+        setattr(current, field, value)
+        current.save(update_fields=[field])
+    return current

@@ -26,7 +26,17 @@ IMAGE_MAX_S = 3600.0
 MAX_TIMELINE_S = 6 * 3600.0
 VOLUME_MAX = 2.0
 
-CLIP_FIELDS = ("track_id", "media_item_id", "start_s", "in_s", "out_s", "volume", "link_group")
+CLIP_FIELDS = (
+    "track_id",
+    "media_item_id",
+    "start_s",
+    "in_s",
+    "out_s",
+    "volume",
+    "fade_in_s",
+    "fade_out_s",
+    "link_group",
+)
 TRACK_FIELDS = ("kind", "order", "muted", "hidden", "locked")
 
 
@@ -84,6 +94,8 @@ def clip_fields(clip: Clip) -> dict:
         "in_s": clip.in_s,
         "out_s": clip.out_s,
         "volume": clip.volume,
+        "fade_in_s": clip.fade_in_s,
+        "fade_out_s": clip.fade_out_s,
         "link_group": str(clip.link_group) if clip.link_group else None,
     }
 
@@ -144,13 +156,19 @@ def cut_clips(recorder, clips: Iterable[Clip], at: float) -> dict[int, Clip]:
             in_s=cut,
             out_s=c.out_s,
             volume=c.volume,
+            # The fade out goes with the right half, the fade in stays on the left one.
+            fade_out_s=c.fade_out_s,
             link_group=new_groups.setdefault(c.link_group, new_link_group())
             if c.link_group
             else None,
         )
+        fit_fades(right)
+        right.save(update_fields=["fade_out_s"])
         recorder.created_clip(right)
         c.out_s = cut
-        c.save(update_fields=["out_s"])
+        c.fade_out_s = 0.0
+        fit_fades(c)
+        c.save(update_fields=["out_s", "fade_in_s", "fade_out_s"])
         rights[c.pk] = right
     return rights
 
@@ -208,6 +226,32 @@ def validate_clip_bounds(clip: Clip) -> None:
         raise ValidationError("A timeline can be at most six hours long.")
     if not 0 <= clip.volume <= VOLUME_MAX:
         raise ValidationError("Volume must be between 0 and 200 %.")
+    validate_fades(clip.fade_in_s, clip.fade_out_s, clip.out_s - clip.in_s)
+
+
+def validate_fades(fade_in: float, fade_out: float, length: float) -> None:
+    """Each fade at least 0 and at most the clip; both together at most the clip."""
+    for name, value in (("fade in", fade_in), ("fade out", fade_out)):
+        if value < 0:
+            raise ValidationError(f"The {name} can't be negative.", code="fade_negative")
+        if value > length + 1e-9:
+            raise ValidationError(
+                f"The {name} can't be longer than the clip ({length:.2f} s).",
+                code="fade_too_long",
+            )
+    if fade_in + fade_out > length + 1e-9:
+        raise ValidationError(
+            f"The fade in and fade out together can't be longer than the clip ({length:.2f} s).",
+            code="fades_too_long",
+        )
+
+
+def fit_fades(clip: Clip) -> None:
+    """Shorten a clip's fades to fit it after a trim or split made it shorter (the fade
+    out first, as the trimmed edge is usually the end): a cut never fails on a fade."""
+    length = round(clip.out_s - clip.in_s, 3)
+    clip.fade_out_s = min(clip.fade_out_s, length)
+    clip.fade_in_s = min(clip.fade_in_s, round(length - clip.fade_out_s, 3))
 
 
 def refuse_locked(tracks: Iterable[Track]) -> None:

@@ -66,6 +66,8 @@ def timeline_spec(timeline: Timeline) -> TimelineSpec:
                 in_s=clip.in_s,
                 out_s=clip.out_s,
                 volume=clip.volume,
+                fade_in_s=clip.fade_in_s,
+                fade_out_s=clip.fade_out_s,
                 has_audio=item.has_audio or item.kind == "audio",
                 src_fps=item.fps,
             )

@@ -103,6 +103,8 @@ def timeline_duplicate(*, timeline: Timeline, name: str | None = None) -> Timeli
                     in_s=clip.in_s,
                     out_s=clip.out_s,
                     volume=clip.volume,
+                    fade_in_s=clip.fade_in_s,
+                    fade_out_s=clip.fade_out_s,
                     link_group=(
                         groups.setdefault(clip.link_group, new_link_group())
                         if clip.link_group

@@ -67,3 +67,32 @@ def timeline_duration(timeline) -> float:
     """The edit's length for the transport's first paint (the panel renders before the
     timeline fragment's own state is at hand)."""
     return selectors.timeline_state(timeline).duration_s
+
+
+# The level line's height: the clip's whole height is 0 % (bottom) to 200 % (top); a
+# picture's line sits near the top (full opacity) and only its fades show.
+LEVEL_PICTURE_Y = 8.0
+
+
+@register.filter
+def clip_ms(clip) -> int:
+    """The clip's length in whole milliseconds (at least 1): the level line's x range."""
+    return max(round((clip.out_s - clip.in_s) * 1000), 1)
+
+
+@register.filter
+def level_points(clip, track_kind: str) -> str:
+    """The points of the clip's level line (SVG polyline, x in milliseconds of the clip,
+    y 0..100 from the top): up from the bottom over the fade in, flat at the volume, down
+    over the fade out. The SVG stretches to the clip (preserveAspectRatio none), so the
+    line follows the zoom without any script."""
+    length = clip_ms(clip)
+    if track_kind == "audio":
+        y = min(max(100.0 - float(clip.volume) * 50.0, 2.0), 98.0)
+    else:
+        y = LEVEL_PICTURE_Y
+    fade_in = round(float(clip.fade_in_s) * 1000)
+    fade_out = round(float(clip.fade_out_s) * 1000)
+    points = [(0, 100.0 if fade_in else y), (fade_in, y), (length - fade_out, y)]
+    points.append((length, 100.0 if fade_out else y))
+    return " ".join(f"{x},{y:g}" for x, y in points)

@@ -13,6 +13,7 @@ from editor import selectors, services
 from editor.forms import (
     ClipAddForm,
     ClipMoveForm,
+    ClipPropForm,
     ClipsForm,
     ClipsShiftForm,
     ClipTrimForm,
@@ -139,6 +140,22 @@ def clip_trim(request, pk: int):
         services.clip_trim(clip=clip, edge=data["edge"], **point)
 
     return _edit(request, pk, ClipTrimForm, apply)
+
+
+@login_required
+@require_POST
+def clip_prop(request, pk: int):
+    """The inspector: one fade or the volume of one clip, one undoable edit."""
+
+    def apply(timeline, data):
+        clip = _own_clip(timeline, data["clip_id"])
+        if data["field"] == "volume":
+            services.clip_set_volume(clip=clip, volume=data["value"])
+        else:
+            edge = data["field"].removeprefix("fade_")
+            services.clip_set_fade(clip=clip, edge=edge, seconds=data["value"])
+
+    return _edit(request, pk, ClipPropForm, apply)
 
 
 @login_required
