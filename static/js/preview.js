@@ -3,9 +3,14 @@
 // ones), and plays the sound of every unmuted audio track (a video's own sound lives on its
 // linked audio clip, as in the export). Exact compositing is the export's job.
 //
+// Fades and volume follow the export's filters: a picture fade is the export's frame-counted
+// `fade` (frame k of n shows k/n of the picture, over the stage's black); a sound fade is
+// `afade`'s linear ramp, times the clip's volume, through a Web Audio gain (a media element
+// cannot go above 100 %).
+//
 // The clock: while a video is showing and playing, its currentTime drives the playhead (so
 // a buffering video holds the playhead instead of running ahead); in gaps a wall clock does.
-import { allClips, docEl, duration, editorEl, emit, state } from "./timeline-core.js";
+import { allClips, docEl, duration, editorEl, emit, fps, state } from "./timeline-core.js";
 import { drawPlayhead, followPlayhead } from "./timeline-view.js";
 
 const DRIFT_S = 0.25;
@@ -115,10 +120,70 @@ function imageEl() {
   return player.image;
 }
 
+/** The export's picture fade at time t: frame k of the clip's frames on the output grid,
+ *  fade in over n frames = k/n, fade out over its last n frames = 1 - j/n (vf_fade). */
+function pictureFade(c, t, rate = fps()) {
+  const first = Math.round(c.start * rate);
+  const frames = Math.round(c.end * rate) - first;
+  const k = Math.floor(t * rate + 1e-6) - first;
+  let factor = 1;
+  const nIn = Math.min(Math.round(c.fadeIn * rate), frames);
+  const nOut = Math.min(Math.round(c.fadeOut * rate), frames);
+  if (nIn > 0 && k < nIn) factor = Math.min(factor, Math.max(0, k) / nIn);
+  if (nOut > 0 && k >= frames - nOut) factor = Math.min(factor, 1 - (k - (frames - nOut)) / nOut);
+  return Math.max(0, Math.min(1, factor));
+}
+
+/** The export's sound level at time t: afade's linear ramps times the volume. */
+function soundGain(c, t) {
+  let factor = 1;
+  if (c.fadeIn > 0) factor = Math.min(factor, (t - c.start) / c.fadeIn);
+  if (c.fadeOut > 0) factor = Math.min(factor, (c.end - t) / c.fadeOut);
+  return Math.max(0, Math.min(1, factor)) * c.volume;
+}
+
+function setOpacity(el, factor) {
+  const value = factor >= 1 ? "" : factor.toFixed(3);
+  if (el.style.opacity !== value) el.style.opacity = value;
+}
+
+// One AudioContext; each audio element gets its gain node the first time it plays.
+let audioContext = null;
+const gains = new WeakMap();
+
+function gainOf(a) {
+  if (gains.has(a)) return gains.get(a);
+  let node = null;
+  const Context = window.AudioContext || window.webkitAudioContext;
+  if (Context) {
+    try {
+      audioContext ||= new Context();
+      node = audioContext.createGain();
+      audioContext.createMediaElementSource(a).connect(node).connect(audioContext.destination);
+    } catch (_) {
+      node = null; // no Web Audio: the element's own volume, capped at 100 %
+    }
+  }
+  gains.set(a, node);
+  return node;
+}
+
+function setGain(a, gain) {
+  const node = gainOf(a);
+  if (node) {
+    node.gain.value = gain;
+    a.volume = 1;
+  } else {
+    a.volume = Math.max(0, Math.min(1, gain));
+  }
+  a.dataset.gain = gain.toFixed(3); // what is heard, readable by the browser tests
+}
+
 function show(el) {
   if (player.active === el) return;
   if (player.active) {
     player.active.classList.remove("is-active");
+    player.active.style.opacity = "";
     if (player.active.tagName === "VIDEO") player.active.pause();
   }
   player.active = el;
@@ -149,12 +214,14 @@ function renderVisual(t, { playing }) {
     const img = imageEl();
     if (img.getAttribute("src") !== c.src) img.src = c.src;
     show(img);
+    setOpacity(img, pictureFade(c, t));
     return;
   }
   const v = videoFor(c.src);
   if (!v) return;
   const target = c.in + (t - c.start);
   show(v);
+  setOpacity(v, pictureFade(c, t));
   if (playing && player.rate > 0) {
     v.playbackRate = player.rate;
     if (Math.abs(v.currentTime - target) > DRIFT_S) setTime(v, target);
@@ -208,7 +275,7 @@ function renderAudio(t, { playing }) {
       a.dataset.src = c.src;
       a.src = c.src;
     }
-    a.volume = Math.max(0, Math.min(1, c.volume));
+    setGain(a, soundGain(c, t));
     a.playbackRate = player.rate;
     const target = c.in + (t - c.start);
     if (Math.abs(a.currentTime - target) > DRIFT_S) setTime(a, target);
@@ -278,6 +345,8 @@ function play(rate = 1) {
   if (rate > 0 && state.playhead >= duration() - 0.01) setPlayhead(0);
   player.rate = rate;
   player.playing = true;
+  // Called from the click or key that started playback: a suspended context may resume.
+  audioContext?.resume?.().catch?.(() => {});
   player.t0 = state.playhead;
   player.wall0 = performance.now();
   cancelAnimationFrame(player.raf);

@@ -62,6 +62,8 @@ export function clipInfo(el) {
     srcDur,
     src: d.src,
     volume: parseFloat(d.volume || "1"),
+    fadeIn: parseFloat(d.fadeIn || "0") || 0,
+    fadeOut: parseFloat(d.fadeOut || "0") || 0,
     locked: !!el.closest(".tl-track")?.dataset.locked,
   };
 }
@@ -199,8 +201,9 @@ export function toast(message, kind = "error") {
 let queue = Promise.resolve();
 
 /** POST an edit; edits run one after another so the server sees them in order.
- *  `onOk(response)` runs after a stored edit's answer is shown (to read its headers). */
-export function edit(path, fields, { onOk = null } = {}) {
+ *  `onOk(response)` runs after a stored edit's answer is shown (to read its headers);
+ *  `onRefused(sentence)` after a refusal, for a form that shows it by its field. */
+export function edit(path, fields, { onOk = null, onRefused = null } = {}) {
   const id = timelineId();
   const base = editorEl()?.dataset.baseUrl;
   if (!id || !base) return Promise.resolve(false);
@@ -224,7 +227,10 @@ export function edit(path, fields, { onOk = null } = {}) {
         onOk?.(res);
         return true;
       }
-      toast(res.status === 403 ? "Your session expired; reload the page." : text || "That edit was refused.");
+      const sentence = res.status === 403 ? "Your session expired; reload the page." : text || "That edit was refused.";
+      // A form showing the sentence by its field does not need the toast as well.
+      if (onRefused) onRefused(sentence);
+      else toast(sentence);
       await refetch();
       return false;
     } catch (_) {

@@ -21,6 +21,7 @@ import { layout, setZoom, sliderToPps, updateToolbar, zoomFit } from "./timeline
 import { bindWheelZoom } from "./timeline-drag.js";
 import { isPlaying, pause, refresh as refreshPreview, seek, shuttle, togglePlay } from "./preview.js";
 import { decorateButtons, openShortcuts, shortcutFor } from "./shortcuts.js";
+import "./timeline-inspector.js";
 
 const ZOOM_STEP = 1.5;
 const NUDGE_IDLE_MS = 350;
