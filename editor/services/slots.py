@@ -678,7 +678,14 @@ def _clip_frame(clip: Clip, at: float) -> MediaItem:
     # Processed here, not left to the media queue: the creator presses Generate next, and
     # the job's validation wants a ready image (a still is probed in milliseconds; the
     # queued task then finds it done).
-    return media_process(media_id=frame.pk) or MediaItem.objects.get(pk=frame.pk)
+    try:
+        done = media_process(media_id=frame.pk)
+    except IllegalTransition:
+        # The media worker's task (enqueued by the create) got there first: the still is
+        # probed in milliseconds and the loser of the transition finds it already marked
+        # ready (seen in the Bridge browser test, which takes two frames).
+        done = None
+    return done or MediaItem.objects.get(pk=frame.pk)
 
 
 # --- Bridge two shots: A's last frame and B's first frame, a model that takes both --------

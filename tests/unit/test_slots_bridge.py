@@ -260,3 +260,21 @@ def test_the_api_bridges_two_clips_and_says_why_not(user, timeline, two_shots, e
     assert params["image_id"] and params["end_image_id"]
     doc = client.get("/api/openapi.json", headers=headers).json()
     assert "bridge_to_clip_id" in doc["components"]["schemas"]["SlotIn"]["properties"]
+
+
+def test_a_frame_processed_first_by_the_media_worker_is_used(two_shots, monkeypatch):
+    """The create enqueues the media task; when the worker marks the still ready first,
+    this request's own processing loses the transition and the ready item is used."""
+    from media_library import services as media_services
+    from project.state_machine import IllegalTransition
+
+    real = media_services.media_process
+
+    def worker_won(*, media_id):
+        real(media_id=media_id)  # the worker's task
+        raise IllegalTransition("media: expected processing, found ready")
+
+    monkeypatch.setattr(media_services, "media_process", worker_won)
+    a, b, _c, _ = two_shots
+    first, last = slots.bridge_frames(clip_a=a, clip_b=b)
+    assert (first.status, last.status) == ("ready", "ready") and first.pk != last.pk
