@@ -92,6 +92,12 @@ def test_inspector_sets_fades_and_volume_and_the_preview_follows(
     expect(volume).to_have_value("150")
     level = page.locator(f"#clip-{audio.pk} .tl-level polyline")
     expect(level).to_have_attribute("points", "0,25 0,25 3000,25 3000,25")
+    # Playing: the audio track's element is heard at 150 % (a Web Audio gain).
+    page.locator("#timeline-region .tl-ruler-corner").click()
+    page.keyboard.press("Space")
+    expect(page.locator("#preview-stage audio")).to_have_attribute("data-gain", "1.500")
+    page.keyboard.press("k")
+    page.locator(f"#clip-{audio.pk}").click()
     volume.fill("250")
     volume.press("Enter")
     expect(inspector.get_by_role("alert")).to_have_text("Volume must be between 0 and 200 %.")
