@@ -8,7 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from media_library.models import MediaItem
+from media_library.services import THUMBS_COMPLETE
 from media_library.testing import make_image_bytes, make_video
+from tests.harness.processes import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -65,12 +67,21 @@ def test_drop_video_gets_poster_live_in_two_tabs(
     expect(card.locator(".media-poster")).to_be_visible(timeout=60_000)
     expect(card).to_have_attribute("data-status", "ready")
     expect(card.locator(".media-duration")).to_have_text("0:03")
-    # Wait for the poster image to finish loading (visible does not mean decoded), then
-    # check it is the real 320 px frame.
-    poster = card.locator(".media-poster").element_handle()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=poster)
-    assert card.locator(".media-poster").evaluate("img => img.naturalWidth") == 320
     media_id = card.get_attribute("data-media-id")
+    # A video's card is pushed twice (keyframe poster, then the refined poster with the
+    # filmstrip), each push a new <img>: wait for the second step in the database, then for
+    # the card's current poster to have loaded as the real 320 px frame (visible does not
+    # mean decoded).
+    wait_until(
+        lambda: MediaItem.objects.get(pk=media_id).metadata.get("thumbnails") == THUMBS_COMPLETE,
+        timeout=60,
+        what="the filmstrip and refined poster",
+    )
+    page.wait_for_function(
+        "sel => { const img = document.querySelector(sel);"
+        " return !!img && img.complete && img.naturalWidth === 320; }",
+        arg=f"#media-{media_id} .media-poster",
+    )
     assert (
         card.get_attribute("id") == f"media-{media_id}"
         and card.get_attribute("draggable") == "true"
