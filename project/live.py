@@ -87,8 +87,22 @@ def _log_failure(user_id: int):
 
 def broadcast_on_commit(user_id: int, html_factory) -> None:
     """Render and push after the surrounding transaction commits, so a tab never sees a
-    state that a rollback then erases. `html_factory` is called at commit time."""
-    transaction.on_commit(lambda: broadcast(user_id, html_factory()))
+    state that a rollback then erases. `html_factory` is called at commit time.
+
+    A push never fails its caller, even after the commit: the factory reads the database,
+    and a connection lost right after COMMIT used to raise out of this callback, which
+    skipped the commit hooks after it (the next poll's enqueue) and stopped a job's chain
+    of steps until the sweeper found it."""
+
+    def send() -> None:
+        try:
+            html = html_factory()
+        except Exception:  # noqa: BLE001 - best effort, see above
+            logger.warning("live push to user %s skipped: rendering failed", user_id, exc_info=True)
+            return
+        broadcast(user_id, html)
+
+    transaction.on_commit(send, robust=True)
 
 
 def render_fragment(template_name: str, context: dict | None = None) -> str:

@@ -70,3 +70,26 @@ def test_broadcast_without_redis_reports_failure_instead_of_raising(settings, us
         assert broadcast(user.id, "<i>lost</i>") is False
     finally:
         channel_layers.backends.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_that_fails_to_render_after_commit_never_stops_the_hooks_after_it(monkeypatch):
+    """The next step of a job is enqueued by a commit hook registered after the job card's
+    push: a push whose rendering raises (its connection lost right after COMMIT) must not
+    raise out of the commit and skip it."""
+    from django.db import OperationalError, transaction
+
+    from project import live
+
+    sent, later = [], []
+    monkeypatch.setattr(live, "broadcast", lambda user_id, html: sent.append((user_id, html)))
+
+    def lost_connection() -> str:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with transaction.atomic():
+        live.broadcast_on_commit(1, lost_connection)
+        live.broadcast_on_commit(2, lambda: "<div id='x'></div>")
+        transaction.on_commit(lambda: later.append("next poll enqueued"))
+    assert later == ["next poll enqueued"]
+    assert sent == [(2, "<div id='x'></div>")]
