@@ -13,6 +13,7 @@ import math
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -98,6 +99,9 @@ def _period_words(period: int) -> str:
     return {1: "second", 60: "minute", 3600: "hour", 86400: "day"}.get(period, f"{period} s")
 
 
+BROKER_PROBE_KEY = "generation:start-probe"
+
+
 def check_and_reserve(*, user, estimate: Decimal, jobs: int = 1, now=None) -> Decimal:
     """Refuse (LimitExceeded) or reserve `estimate` against the user's monthly budget.
 
@@ -112,6 +116,13 @@ def check_and_reserve(*, user, estimate: Decimal, jobs: int = 1, now=None) -> De
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("check_and_reserve must run inside jobs_create_batch's transaction")
     now = now or timezone.now()
+    # Every start enqueues its first step on the broker (Redis) once the jobs are saved.
+    # With Redis down that enqueue would fail after the commit: the creator would be told
+    # "unavailable" while the jobs sat stored and later ran. Ask Redis first, before anything
+    # is stored; its connection error becomes the 503 (project.middleware.BackendDownMiddleware).
+    # (The fixed-window rate counter used to make this round trip; the sliding window is
+    # counted in the database.)
+    cache.get(BROKER_PROBE_KEY)
     # The lock that serialises this user's creates. The first statement must be a write:
     # SQLite takes its write lock then, and a transaction that read first cannot wait for
     # the lock ("database is locked" at once). On PostgreSQL the UPDATE and the FOR UPDATE
