@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from editor.models import Clip, Export, Slot, Timeline, Track
+from editor.models import Clip, Export, Slot, Storyboard, StoryboardShot, Timeline, Track
 from editor.services.clips import clip_add
 from editor.services.timelines import timeline_create
 from generation.models import ApiToken, GenerationBudget, GenerationJob, JobStatus, PromptTemplate
@@ -119,6 +119,34 @@ OBJECT_ROUTES = {
     ),
     "api:list_slots": (lambda w: {"timeline_id": w.timeline.pk}, None),
     "api:delete_slot": (lambda w: {"timeline_id": w.timeline.pk, "slot_id": w.slot.pk}, None),
+    "editor:slot_bridge": (
+        lambda w: {"pk": w.timeline.pk},
+        lambda w: {"clip_a": w.clip.pk, "clip_b": w.clip.pk, "model": "local", "prompt": "x"},
+    ),
+    "editor:clip_prop": (
+        lambda w: {"pk": w.timeline.pk},
+        lambda w: {"clip_id": w.clip.pk, "field": "volume", "value": "0.5"},
+    ),
+    # Storyboards on alice's timeline: the dialog, its quote, Generate all, and every
+    # action on her storyboard and its shot.
+    "editor:storyboard_dialog": (lambda w: {"pk": w.timeline.pk}, None),
+    "editor:storyboard_quote": (
+        lambda w: {"pk": w.timeline.pk},
+        lambda w: {"prompt": "x", "model": "local", "duration": "2"},
+    ),
+    "editor:storyboard_start": (
+        lambda w: {"pk": w.timeline.pk},
+        lambda w: {"prompt": "x", "model": "local", "duration": "2"},
+    ),
+    "editor:storyboard_action": (
+        lambda w: {"pk": w.timeline.pk, "board_id": w.storyboard.pk, "action": "cancel"},
+        None,
+    ),
+    "editor:storyboard_shot_regenerate": (
+        lambda w: {"pk": w.timeline.pk, "board_id": w.storyboard.pk, "shot_id": w.shot.pk},
+        None,
+    ),
+    "api:get_storyboard": (lambda w: {"storyboard_id": w.storyboard.pk}, None),
 }
 # Every other variant of the derived-file route, and the download form of the file URL.
 EXTRA_FILE_URLS = [
@@ -157,6 +185,8 @@ BODY_REFERENCE_ROUTES = {
     "editor:clip_append",  # media_id on mallory's own timeline
     "editor:slot_continue",  # clip_id from another timeline
     "api:create_slot",  # after_clip_id from another timeline
+    "api:create_storyboard",  # timeline_id of another user's timeline
+    "editor:slot_bridge",  # clip ids from another timeline
     "api:generate_video",  # image_media_id
     "api:estimate_cost",  # image_media_id
 }
@@ -273,6 +303,10 @@ def world(user, other_user, settings, tmp_path):
     w.slot = Slot.objects.create(
         timeline=w.timeline, track=w.track, job=w.live_job, start_s=10.0, duration_s=4.0
     )
+    w.storyboard = Storyboard.objects.create(owner=user, timeline=w.timeline, track=w.track)
+    w.shot = StoryboardShot.objects.create(
+        storyboard=w.storyboard, position=1, prompt=f"{SECRET} shot", model_id="local", slot=w.slot
+    )
     w.export = Export.objects.create(
         owner=user,
         timeline=w.timeline,
@@ -305,6 +339,11 @@ def snapshot(w) -> dict:
         "clips": list(Clip.objects.filter(track__timeline__owner=alice).order_by("pk").values()),
         "exports": list(Export.objects.filter(owner=alice).order_by("pk").values()),
         "slots": list(Slot.objects.filter(timeline__owner=alice).order_by("pk").values()),
+        "storyboards": list(Storyboard.objects.filter(owner=alice).order_by("pk").values()),
+        "shots": list(
+            StoryboardShot.objects.filter(storyboard__owner=alice).order_by("pk").values()
+        ),
+        "mallory_storyboards": Storyboard.objects.filter(owner=w.mallory).count(),
         "budget": list(GenerationBudget.objects.filter(user=alice).values()),
         "uploads": list(UploadSession.objects.filter(owner=alice).values()),
         "mallory_jobs": GenerationJob.objects.filter(owner=w.mallory).count(),
@@ -442,6 +481,20 @@ def test_ids_of_others_in_a_body_are_refused(world, django_capture_on_commit_cal
         )
         assert after_theirs.status_code in (400, 404), after_theirs.content
         assert SECRET not in after_theirs.content.decode()
+        board = w.client.post(
+            reverse("api:create_storyboard"),
+            {"timeline_id": w.timeline.pk, "shots": [{"prompt": "x", "model": "local"}]},
+            content_type="application/json",
+            **_api_headers(w),
+        )
+        assert board.status_code == 404, board.content
+        bridged = w.client.post(
+            reverse("editor:slot_bridge", args=[w.mallory_timeline.pk]),
+            {"clip_a": w.clip.pk, "clip_b": w.clip.pk, "model": "local", "prompt": "x"},
+            HTTP_HX_REQUEST="true",
+        )
+        assert bridged.status_code in (400, 404), bridged.content
+        assert SECRET.encode() not in bridged.content
         for name in ("api:generate_video", "api:estimate_cost"):
             response = w.client.post(
                 reverse(name),
