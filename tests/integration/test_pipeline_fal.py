@@ -80,7 +80,9 @@ def test_queue_position_and_estimated_progress_are_recorded(user, live_client, f
     fal.queue_polls, fal.running_polls = 3, 6
     tab = live_client(user)
     job = create(user)
-    queued = tab.wait_for(lambda m: f'id="job-{job.pk}"' in m and re.search(r"position \d", m))
+    queued = tab.wait_for(
+        lambda m: f'id="job-{job.pk}"' in m and re.search(r"\d(st|nd|rd|th) in line at ", m)
+    )
     assert 'data-status="in_queue"' in queued
     message = tab.wait_for(lambda m: f'id="job-{job.pk}"' in m and "(estimated)" in m)
     assert re.search(r"about \d+% \(estimated\)", message)
