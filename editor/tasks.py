@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+
+from project.task_retry import DB_RETRY
 
 
 @shared_task(name="editor.tasks.export_run", acks_late=True)
@@ -26,10 +27,7 @@ def export_sweep() -> int:
 @shared_task(
     name="editor.tasks.slot_fill",
     acks_late=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=1,
-    retry_backoff_max=30,
-    max_retries=8,
+    **DB_RETRY,
 )
 def slot_fill(slot_id: int, attempt: int = 0) -> str:
     """Place a finished generation's clip in its slot (idempotent: see services.slots)."""
@@ -41,10 +39,7 @@ def slot_fill(slot_id: int, attempt: int = 0) -> str:
 @shared_task(
     name="editor.tasks.storyboard_release",
     acks_late=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=1,
-    retry_backoff_max=30,
-    max_retries=8,
+    **DB_RETRY,
 )
 def storyboard_release(owner_id: int) -> int:
     """Start the owner's waiting storyboard shots as far as the limits allow; held back by a
@@ -60,10 +55,7 @@ def storyboard_release(owner_id: int) -> int:
 @shared_task(
     name="editor.tasks.storyboard_chain",
     acks_late=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=1,
-    retry_backoff_max=30,
-    max_retries=8,
+    **DB_RETRY,
 )
 def storyboard_chain(slot_id: int) -> str:
     """A chained storyboard's shot was placed: its last frame starts the next shot."""

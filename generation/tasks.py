@@ -9,23 +9,13 @@ import logging
 
 from celery import shared_task
 from celery.signals import worker_ready, worker_shutdown
-from django.db import InterfaceError, OperationalError
+
+from project.task_retry import DB_RETRY
 
 from . import services
 from .services import workers
 
 logger = logging.getLogger("generation.jobs")
-
-# A database that drops its connections (restart, failover, pg_terminate_backend) fails
-# the step that was using one; without a retry the job's chain of steps stops until the
-# sweeper notices. Every step is safe to run twice, and the retry gets a fresh connection
-# (Celery's Django fixup closes the broken one; CONN_HEALTH_CHECKS tests reused ones).
-DB_RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": 1,
-    "retry_backoff_max": 30,
-    "max_retries": 8,
-}
 
 
 @shared_task(name="generation.tasks.submit", **DB_RETRY)
