@@ -4,6 +4,7 @@
 // checks), and starts them all as one request (storyboard/start/). Document-level listeners
 // only: no hooks in the timeline modules.
 import { editorEl, refetch, toast } from "./timeline-core.js";
+import { syncLengths } from "./timeline-slots.js";
 
 const base = () => editorEl()?.dataset.baseUrl || null;
 const dialogEl = () => document.getElementById("storyboard-dialog");
@@ -49,28 +50,15 @@ async function open(html) {
     current?.remove();
     document.body.appendChild(next);
   }
-  for (const scope of next.querySelectorAll(".sb-script-fields, [data-storyboard-shot]")) syncLengths(scope);
+  for (const scope of next.querySelectorAll(".sb-script-fields, [data-storyboard-shot]")) syncShotLengths(scope);
   if (!next.open) next.showModal();
 }
 
 // A shot's length choices follow its model; its price basis is the option's title.
-function syncLengths(scope) {
-  const model = scope.querySelector("[data-slot-model]");
-  const select = scope.querySelector("[data-slot-duration]");
-  const option = model?.selectedOptions[0];
-  if (!option || !select) return;
-  const lengths = (option.dataset.durations || "").split(",").filter(Boolean);
-  const keep = select.value;
-  select.replaceChildren(
-    ...lengths.map((d) => {
-      const o = document.createElement("option");
-      o.value = d;
-      o.textContent = `${d} s`;
-      return o;
-    }),
-  );
-  if (lengths.includes(keep)) select.value = keep;
-  model.title = option.dataset.price ? `Cost: ${option.dataset.price}` : "";
+function syncShotLengths(scope) {
+  const option = syncLengths(scope);
+  if (!option) return;
+  scope.querySelector("[data-slot-model]").title = option.dataset.price ? `Cost: ${option.dataset.price}` : "";
 }
 
 function renumber(dialog) {
@@ -96,7 +84,7 @@ async function requote(body) {
     const list = dialog.querySelector("[data-storyboard-shots]");
     if (fresh && list) {
       list.replaceWith(fresh);
-      for (const shot of fresh.querySelectorAll("[data-storyboard-shot]")) syncLengths(shot);
+      for (const shot of fresh.querySelectorAll("[data-storyboard-shot]")) syncShotLengths(shot);
     }
     showError("");
   } catch (err) {
@@ -139,7 +127,7 @@ document.addEventListener("click", async (event) => {
     const li = document.createElement("li");
     li.append(row);
     list.append(li);
-    syncLengths(row);
+    syncShotLengths(row);
     renumber(dialog);
     row.querySelector("textarea")?.focus();
   } else if (t.closest("[data-storyboard-remove]")) {
@@ -166,7 +154,7 @@ document.addEventListener("click", async (event) => {
 document.addEventListener("change", (event) => {
   const dialog = event.target.closest?.("#storyboard-dialog");
   if (!dialog) return;
-  if (event.target.matches("[data-slot-model]")) syncLengths(event.target.closest(".sb-script-fields, [data-storyboard-shot]"));
+  if (event.target.matches("[data-slot-model]")) syncShotLengths(event.target.closest(".sb-script-fields, [data-storyboard-shot]"));
   if (event.target.closest("[data-storyboard-list]") || event.target.matches("[data-storyboard-chain]")) requoteSoon();
 });
 

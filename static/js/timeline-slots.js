@@ -93,13 +93,15 @@ async function showDialog(request) {
   dialog.querySelector("textarea")?.focus();
 }
 
-// The length choices follow the model (each makes only some lengths); the price basis shows
-// what it costs before anything starts.
-function syncDurations(dialog) {
-  const model = dialog.querySelector("[data-slot-model]");
-  const select = dialog.querySelector("[data-slot-duration]");
+// The length choices of `scope`'s [data-slot-duration] follow its [data-slot-model] (each
+// model makes only some lengths), keeping the chosen length where the new model has it.
+// Returns the model's selected option (null when the scope has no model or lengths); the
+// storyboard's shot rows use it too.
+export function syncLengths(scope) {
+  const model = scope.querySelector("[data-slot-model]");
+  const select = scope.querySelector("[data-slot-duration]");
   const option = model?.selectedOptions[0];
-  if (!option || !select) return;
+  if (!option || !select) return null;
   const lengths = (option.dataset.durations || "").split(",").filter(Boolean);
   const keep = select.value;
   select.replaceChildren(
@@ -111,6 +113,13 @@ function syncDurations(dialog) {
     }),
   );
   if (lengths.includes(keep)) select.value = keep;
+  return option;
+}
+
+// The price basis shows what it costs before anything starts.
+function syncDurations(dialog) {
+  const option = syncLengths(dialog);
+  if (!option) return;
   const price = dialog.querySelector("[data-slot-price]");
   if (price) price.textContent = option.dataset.price ? `Cost: ${option.dataset.price}` : "";
 }
