@@ -263,7 +263,13 @@ function restoreDraft() {
   updateCount();
   // Priced and validated exactly as if the creator had typed it.
   const fields = document.getElementById("gen-fields");
-  if (fields && window.htmx) window.htmx.trigger(fields, "change");
+  if (fields && window.htmx) {
+    // On the first load this module runs before htmx has wired the page (it does so on
+    // DOMContentLoaded): the change would reach no listener and Generate stayed disabled
+    // (seen in CI). process() wires the fields now; htmx skips nodes it already wired.
+    window.htmx.process(fields);
+    window.htmx.trigger(fields, "change");
+  }
 }
 
 document.addEventListener("input", (event) => {
